@@ -1,0 +1,36 @@
+"""The menu: each role sees only what it may use."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from config.roles import FINANCE, MANAGER, REP, user_roles
+
+# (url name, label, roles that see it)
+MENU = [
+    ("home", _("Home"), (REP, MANAGER, FINANCE)),
+    ("customers:pyramid", _("Pyramid"), (MANAGER, FINANCE)),
+    ("customers:migration", _("Migration"), (MANAGER, FINANCE)),
+    ("customers:retention", _("Retention"), (MANAGER, FINANCE)),
+    ("customers:concentration", _("80/20"), (MANAGER, FINANCE)),
+    ("customers:list", _("Customers"), (REP, MANAGER, FINANCE)),
+    ("accounting:pools", _("Cost pools"), (FINANCE, MANAGER)),
+    ("accounting:profit", _("Profit"), (MANAGER, FINANCE)),
+    ("scenarios:segments", _("Segments"), (MANAGER, FINANCE)),
+    ("scenarios:scenarios", _("Scenarios"), (MANAGER, FINANCE)),
+    ("salesforce:visit_new", _("Log visit"), (REP,)),
+    ("salesforce:reps", _("Reps"), (MANAGER, FINANCE)),
+    ("salesforce:actions", _("Actions"), (REP, MANAGER)),
+    ("customers:import", _("Import"), (MANAGER, FINANCE)),
+]
+
+
+def navigation(request) -> dict:
+    roles = user_roles(request.user) if hasattr(request, "user") else set()
+    items = []
+    for name, label, allowed in MENU:
+        if roles & set(allowed):
+            try:
+                items.append({"url": reverse(name), "label": label, "name": name})
+            except Exception:  # noqa: BLE001 - a page of a later issue not there yet
+                continue
+    return {"menu": items, "roles": roles}

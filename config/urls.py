@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import views
+
+api_v1 = [
+    path("", include("customers.api_urls")),
+    path("", include("accounting.api_urls")),
+    path("", include("scenarios.api_urls")),
+    path("", include("salesforce_tasks.api_urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("progress/", views.progress, name="progress"),
+    path("customers/", include(("customers.urls", "customers"))),
+    path("accounting/", include(("accounting.urls", "accounting"))),
+    path("scenarios/", include(("scenarios.urls", "scenarios"))),
+    path("sales/", include(("salesforce_tasks.urls", "salesforce"))),
+]

@@ -1,0 +1,216 @@
+"""Customers, products, orders and the stored pyramid per period.
+
+Money is ``Decimal`` with two places in the database. Computations read integer cents.
+"""
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class CustomerStatus(models.TextChoices):
+    SUSPECT = "suspect", _("Suspect")
+    PROSPECT = "prospect", _("Prospect")
+    CUSTOMER = "customer", _("Customer")
+
+
+class Level(models.TextChoices):
+    TOP = "top", _("Top")
+    BIG = "big", _("Big")
+    MEDIUM = "medium", _("Medium")
+    SMALL = "small", _("Small")
+    INACTIVE = "inactive", _("Inactive")
+    PROSPECT = "prospect", _("Prospect")
+    SUSPECT = "suspect", _("Suspect")
+
+
+class PyramidSchemeKind(models.TextChoices):
+    RANK_SHARE = "rank_share", _("Rank share")
+    THRESHOLDS = "thresholds", _("Revenue thresholds")
+
+
+class PyramidSettings(models.Model):
+    """The single row of pyramid settings (pk=1), editable by managers."""
+
+    scheme = models.CharField(
+        _("scheme"), max_length=20, choices=PyramidSchemeKind, default=PyramidSchemeKind.RANK_SHARE
+    )
+    top_share = models.DecimalField(_("top share %"), max_digits=5, decimal_places=2, default=Decimal("1"))
+    big_share = models.DecimalField(_("big share %"), max_digits=5, decimal_places=2, default=Decimal("4"))
+    medium_share = models.DecimalField(
+        _("medium share %"), max_digits=5, decimal_places=2, default=Decimal("15")
+    )
+    top_threshold = models.DecimalField(_("top threshold"), null=True, blank=True, **MONEY)
+    big_threshold = models.DecimalField(_("big threshold"), null=True, blank=True, **MONEY)
+    medium_threshold = models.DecimalField(_("medium threshold"), null=True, blank=True, **MONEY)
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        _("fiscal year start month"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("pyramid settings")
+        verbose_name_plural = _("pyramid settings")
+
+    def __str__(self) -> str:
+        return str(_("Pyramid settings"))
+
+
+class Period(models.Model):
+    """A fiscal year, named by the calendar year in which it starts."""
+
+    name = models.PositiveIntegerField(_("name"), unique=True)
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"), help_text=_("Last day of the period (inclusive)."))
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="period_end_after_start")]
+
+    def __str__(self) -> str:
+        return str(self.name)
+
+
+class ProductGroup(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    code = models.CharField(_("code"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    group = models.ForeignKey(ProductGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
+class Customer(models.Model):
+    external_id = models.CharField(_("customer id"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=CustomerStatus, default=CustomerStatus.CUSTOMER)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    pair = models.ForeignKey(
+        "salesforce_tasks.RepPair",
+        verbose_name=_("rep pair"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+    )
+    created_at = models.DateTimeField(
+        _("known since"), default=timezone.now, help_text=_("Before this date the customer is 'new' in migrations.")
+    )
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["pair"]), models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.external_id})"
+
+
+class Order(models.Model):
+    external_id = models.CharField(_("order id"), max_length=64, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    date = models.DateField(_("date"))
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="orders")
+
+    class Meta:
+        indexes = [models.Index(fields=["period", "customer"])]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField(_("line"))
+    amount = models.DecimalField(_("net revenue"), **MONEY)
+    cost = models.DecimalField(_("cost of goods"), default=Decimal("0"), **MONEY)
+    quantity = models.DecimalField(_("quantity"), max_digits=16, decimal_places=3, default=Decimal("0"))
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL)
+    # Denormalised from the order so a period's lines aggregate without a join.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="order_lines")
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="order_lines")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "line_no"], name="orderline_unique_line")]
+        indexes = [models.Index(fields=["period", "customer"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.line_no}"
+
+
+class CustomerPeriod(models.Model):
+    """The stored pyramid: one row per customer and period (written in bulk by a recompute)."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="customer_rows")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="period_rows")
+    level = models.CharField(max_length=10, choices=Level)
+    rank = models.PositiveIntegerField(null=True)
+    revenue = models.DecimalField(**MONEY)
+    gross_margin = models.DecimalField(**MONEY)
+    orders = models.PositiveIntegerField(default=0)
+    order_lines = models.PositiveIntegerField(default=0)
+    existing = models.BooleanField(default=False, help_text=_("Had net revenue before this period."))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "customer"], name="customerperiod_unique")]
+        indexes = [models.Index(fields=["period", "level"]), models.Index(fields=["customer", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}@{self.period_id}: {self.level}"
+
+
+class Computation(models.Model):
+    """Dirty-marker and lock row for one stage of one period's recomputation.
+
+    ``requested`` rises on every change (in the writer's transaction); a worker recomputes
+    while ``computed < requested``, holding the row lock, so bursts coalesce and two workers
+    never interleave writes for the same period and stage.
+    """
+
+    class Stage(models.TextChoices):
+        PYRAMID = "pyramid", _("Pyramid")
+        PROFIT = "profit", _("Profit")
+        VALUE = "value", _("Customer value")
+        SALESFORCE = "salesforce", _("Sales force")
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="computations")
+    stage = models.CharField(max_length=20, choices=Stage)
+    requested = models.PositiveBigIntegerField(default=0)
+    computed = models.PositiveBigIntegerField(default=0)
+    requested_at = models.DateTimeField(null=True)
+    computed_at = models.DateTimeField(null=True)
+    duration_ms = models.PositiveIntegerField(null=True)
+    runs = models.PositiveIntegerField(default=0)
+    progress = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "stage"], name="computation_unique_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.period_id}/{self.stage} {self.computed}/{self.requested}"
+
+    @property
+    def stale(self) -> bool:
+        return self.computed < self.requested

@@ -1,0 +1,161 @@
+"""Reads of the customers app: DataFrames for computations and the data of pages and reports.
+
+Every function issues a bounded number of queries, whatever the number of customers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from config.money import cents_sql
+
+from . import pyramid
+from .models import Customer, CustomerPeriod, Level, OrderLine, Period, PyramidSchemeKind, PyramidSettings
+
+
+def pyramid_settings_get() -> PyramidSettings:
+    obj, _ = PyramidSettings.objects.get_or_create(pk=1)
+    return obj
+
+
+def pyramid_scheme(settings: PyramidSettings | None = None) -> pyramid.PyramidScheme:
+    s = settings or pyramid_settings_get()
+    if s.scheme == PyramidSchemeKind.THRESHOLDS:
+        return pyramid.PyramidScheme(
+            kind="thresholds",
+            top_threshold=s.top_threshold,
+            big_threshold=s.big_threshold,
+            medium_threshold=s.medium_threshold,
+        )
+    return pyramid.PyramidScheme(
+        kind="rank_share",
+        top_share=float(s.top_share) / 100,
+        big_share=float(s.big_share) / 100,
+        medium_share=float(s.medium_share) / 100,
+    )
+
+
+def period_list() -> list[Period]:
+    return list(Period.objects.order_by("name"))
+
+
+def period_get(*, name: int | str | None = None) -> Period | None:
+    """A period by name; the latest when ``name`` is None."""
+    qs = Period.objects.order_by("-name")
+    if name in (None, ""):
+        return qs.first()
+    try:
+        return qs.filter(name=int(name)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def period_previous(period: Period) -> Period | None:
+    return Period.objects.filter(name__lt=period.name).order_by("-name").first()
+
+
+def period_facts(*, period: Period) -> pd.DataFrame:
+    """customer_id, revenue_cents, gross_margin_cents, orders, order_lines of the period (one query)."""
+    rows = (
+        OrderLine.objects.filter(period=period)
+        .values("customer_id")
+        .annotate(
+            revenue_cents=cents_sql(Sum("amount")),
+            gross_margin_cents=cents_sql(Sum(F("amount") - F("cost"))),
+            orders=Count("order_id", distinct=True),
+            order_lines=Count("id"),
+        )
+        .values_list("customer_id", "revenue_cents", "gross_margin_cents", "orders", "order_lines")
+    )
+    df = pd.DataFrame.from_records(
+        list(rows), columns=["customer_id", "revenue_cents", "gross_margin_cents", "orders", "order_lines"]
+    )
+    return df.astype("int64")
+
+
+def customers_bought_before(*, period: Period) -> np.ndarray:
+    """Ids of customers with net revenue > 0 in some period before this one (one query)."""
+    rows = (
+        OrderLine.objects.filter(period__name__lt=period.name)
+        .values("customer_id", "period_id")
+        .annotate(revenue=Sum("amount"))
+        .filter(revenue__gt=0)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    return np.fromiter(rows, dtype=np.int64)
+
+
+def customers_known(*, period: Period) -> pd.DataFrame:
+    """customer_id, external_id, status, has_lines for customers known by the period's end."""
+    end = timezone.make_aware(timezone.datetime.combine(period.end, timezone.datetime.max.time()))
+    with_lines = OrderLine.objects.filter(period__name__lte=period.name).values("customer_id")
+    rows = Customer.objects.filter(Q(created_at__lte=end) | Q(id__in=with_lines)).values_list(
+        "id", "external_id", "status"
+    )
+    return pd.DataFrame.from_records(list(rows), columns=["customer_id", "external_id", "status"])
+
+
+def customer_period_frame(*, period: Period, fields: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The stored pyramid of a period: customer_id, external_id, name, level, rank,
+    revenue_cents, gross_margin_cents, orders, order_lines, existing (+ extra customer fields)."""
+    cols = ["customer_id", "external_id", "name", "level", "rank", "revenue_cents", "gross_margin_cents",
+            "orders", "order_lines", "existing", *fields]
+    rows = (
+        CustomerPeriod.objects.filter(period=period)
+        .annotate(
+            external_id=F("customer__external_id"),
+            name=F("customer__name"),
+            revenue_cents=cents_sql(F("revenue")),
+            gross_margin_cents=cents_sql(F("gross_margin")),
+            **{f: F(f"customer__{f}") for f in fields},
+        )
+        .values_list(*(["customer_id"] + cols[1:]))
+    )
+    df = pd.DataFrame.from_records(list(rows), columns=cols)
+    return df.astype(
+        {"customer_id": "int64", "revenue_cents": "int64", "gross_margin_cents": "int64", "orders": "int64",
+         "order_lines": "int64", "existing": "bool"}
+    )
+
+
+def level_history(*, customer: Customer) -> list[dict]:
+    return list(
+        CustomerPeriod.objects.filter(customer=customer)
+        .order_by("period__name")
+        .values("period__name", "level", "rank", "revenue", "gross_margin", "orders", "order_lines")
+    )
+
+
+LEVEL_ORDER = [c.value for c in Level]
+
+
+STAGE_LABELS = {"pyramid": "pyramid", "profit": "customer profit", "value": "customer value", "salesforce": "sales force"}
+
+
+def computation_status(*, period: Period) -> dict:
+    """Whether the period's figures are current: version, stale stage, progress, computed at."""
+    from django.core.cache import cache
+
+    from config.eventbus import STAGE_ORDER, progress_key
+
+    from .models import Computation
+
+    rows = {r["stage"]: r for r in Computation.objects.filter(period=period).values(
+        "stage", "requested", "computed", "computed_at")}
+    stale = [s for s in STAGE_ORDER if s in rows and rows[s]["computed"] < rows[s]["requested"]]
+    computed = [r["computed_at"] for r in rows.values() if r["computed_at"]]
+    version = "-".join(str(rows[s]["computed"]) for s in STAGE_ORDER if s in rows)
+    stage = stale[0] if stale else None
+    percent = cache.get(progress_key(period.id, stage), 0) if stage else 100
+    return {
+        "stale": bool(stale),
+        "stage": stage,
+        "stage_label": STAGE_LABELS.get(stage, ""),
+        "percent": max(5, int(percent or 0)),
+        "computed_at": max(computed) if computed else None,
+        "version": version,
+    }

@@ -1,0 +1,401 @@
+"""Every write of the customers app: imports, settings and the stored pyramid."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from config.eventbus import publish
+from config.intake import ErrorList, Layout, parse_date, parse_money_cents, parse_number, read_chunks, too_long
+
+from . import pyramid, selectors
+from .events import CustomersChanged, OrdersChanged, PyramidRecomputed, PyramidSettingsChanged
+from .models import Customer, CustomerPeriod, CustomerStatus, Order, OrderLine, Period, Product, ProductGroup
+
+Progress = Callable[[int], None] | None
+
+CUSTOMER_LAYOUT = Layout(("external_id", "name"), ("status", "industry", "city", "owner"))
+ORDER_LAYOUT = Layout(
+    ("order_id", "customer_id", "date", "amount"), ("cost", "quantity", "product", "product_group")
+)
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    periods: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "rows": self.rows, "created": self.created, "updated": self.updated,
+                "periods": self.periods}
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+
+def fiscal_year_of(dates: pd.Series, start_month: int) -> pd.Series:
+    """Period name (calendar year in which the fiscal year starts) for each date."""
+    years = dates.dt.year
+    return (years - (dates.dt.month < start_month).astype("int64")).astype("int64")
+
+
+def period_bounds(name: int, start_month: int) -> tuple[dt.date, dt.date]:
+    start = dt.date(name, start_month, 1)
+    end = dt.date(name + 1, start_month, 1) - dt.timedelta(days=1)
+    return start, end
+
+
+def periods_ensure(*, names: set[int]) -> dict[int, int]:
+    """Create missing periods; returns {name: id} for the given names."""
+    start_month = selectors.pyramid_settings_get().fiscal_year_start_month
+    existing = dict(Period.objects.filter(name__in=names).values_list("name", "id"))
+    missing = [Period(name=n, start=period_bounds(n, start_month)[0], end=period_bounds(n, start_month)[1])
+               for n in sorted(names - existing.keys())]
+    if missing:
+        Period.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = dict(Period.objects.filter(name__in=names).values_list("name", "id"))
+    return existing
+
+
+def periods_from(*, first_name: int) -> list[int]:
+    """Ids of the period named ``first_name`` and every later one (their 'existing' flags depend on it)."""
+    return list(Period.objects.filter(name__gte=first_name).values_list("id", flat=True))
+
+
+# --- customers import -------------------------------------------------------------------------
+
+
+def _validate_customers_chunk(chunk: pd.DataFrame, errors: ErrorList, seen: dict, pairs: dict) -> pd.DataFrame:
+    errors.add_mask(chunk, chunk["external_id"] == "", "external_id", "missing customer id")
+    errors.add_mask(chunk, too_long(chunk["external_id"], 64), "external_id", "longer than 64 characters")
+    errors.add_mask(chunk, chunk["name"] == "", "name", "missing name")
+    errors.add_mask(chunk, too_long(chunk["name"], 200), "name", "longer than 200 characters")
+    status = chunk["status"].str.lower().replace("", CustomerStatus.CUSTOMER)
+    errors.add_mask(chunk, ~status.isin(CustomerStatus.values), "status",
+                    "unknown status; use suspect, prospect or customer")
+    for col in ("industry", "city"):
+        errors.add_mask(chunk, too_long(chunk[col], 100), col, "longer than 100 characters")
+    errors.add_mask(chunk, (chunk["owner"] != "") & ~chunk["owner"].isin(pairs.keys()), "owner",
+                    "unknown rep pair code; create the pair first or leave the column empty")
+    dup = chunk["external_id"].duplicated(keep=False) | chunk["external_id"].isin(seen.keys())
+    dup &= chunk["external_id"] != ""
+    errors.add_mask(chunk, dup, "external_id", "the customer id appears more than once in the file")
+    for ext, row in zip(chunk["external_id"], chunk["_row"], strict=True):
+        seen.setdefault(ext, row)
+    return chunk.assign(status=status)
+
+
+def customers_import(*, path: str | Path, acting_user=None, progress: Progress = None) -> ImportResult:
+    """Upsert customers by external_id from a CSV/XLSX file; all or nothing."""
+    from salesforce_tasks.selectors import pair_codes  # reading another context's ids
+
+    pairs = pair_codes()
+    errors, seen = ErrorList(), {}
+    for chunk in read_chunks(path, CUSTOMER_LAYOUT):
+        _validate_customers_chunk(chunk, errors, seen, pairs)
+    errors.raise_if_any()
+    result = ImportResult("customers")
+    with transaction.atomic():
+        known = set(Customer.objects.values_list("external_id", flat=True))
+        for chunk in read_chunks(path, CUSTOMER_LAYOUT):
+            chunk = _validate_customers_chunk(chunk, ErrorList(), {}, pairs)
+            has_owner = chunk["owner"] != ""
+            objs = [
+                Customer(external_id=r.external_id, name=r.name, status=r.status, industry=r.industry,
+                         city=r.city, pair_id=pairs.get(r.owner))
+                for r in chunk.itertuples(index=False)
+            ]
+            update = ["name", "status", "industry", "city"] + (["pair"] if has_owner.all() else [])
+            Customer.objects.bulk_create(objs, batch_size=2000, update_conflicts=True,
+                                         unique_fields=["external_id"], update_fields=update)
+            if has_owner.any() and not has_owner.all():
+                for code, group in chunk[has_owner].groupby("owner"):
+                    Customer.objects.filter(external_id__in=list(group["external_id"])).update(pair_id=pairs[code])
+            new = (~chunk["external_id"].isin(known)).sum()
+            result.created += int(new)
+            result.updated += int(len(chunk) - new)
+            result.rows += len(chunk)
+        if has_owner_any := Customer.objects.filter(pair__isnull=False).exists():
+            from salesforce_tasks.services import portfolio_assignments_sync
+
+            portfolio_assignments_sync(acting_user=acting_user)
+        del has_owner_any
+        period_ids = list(Period.objects.values_list("id", flat=True))
+        publish(CustomersChanged(period_ids=tuple(period_ids)))
+    return result
+
+
+# --- orders import ----------------------------------------------------------------------------
+
+
+@dataclass
+class _OrderState:
+    """What the two passes remember across chunks: small per order, not per line."""
+
+    customers: dict[str, int]
+    orders: dict[str, tuple[str, pd.Timestamp]] = field(default_factory=dict)
+    lines_seen: dict[str, int] = field(default_factory=dict)
+
+
+def _validate_orders_chunk(chunk: pd.DataFrame, errors: ErrorList, state: _OrderState) -> pd.DataFrame:
+    errors.add_mask(chunk, chunk["order_id"] == "", "order_id", "missing order id")
+    errors.add_mask(chunk, too_long(chunk["order_id"], 64), "order_id", "longer than 64 characters")
+    customer_pk = chunk["customer_id"].map(state.customers)
+    errors.add_mask(chunk, customer_pk.isna(), "customer_id",
+                    "unknown customer; import the customer first (customers file) or correct the id")
+    date, bad_date = parse_date(chunk["date"])
+    errors.add_mask(chunk, bad_date, "date", "not a date; write it as YYYY-MM-DD")
+    amount, bad_amount = parse_money_cents(chunk["amount"])
+    errors.add_mask(chunk, bad_amount, "amount", "not a number; write amounts like 1234.56 or 1234,56")
+    cost, bad_cost = parse_money_cents(chunk["cost"], required=False)
+    errors.add_mask(chunk, bad_cost, "cost", "not a number; write amounts like 1234.56 or 1234,56")
+    quantity, bad_qty = parse_number(chunk["quantity"])
+    errors.add_mask(chunk, bad_qty | (quantity.abs() >= 1e12), "quantity", "not a number")
+    for col in ("product", "product_group"):
+        errors.add_mask(chunk, too_long(chunk[col], 100), col, "longer than 100 characters")
+    errors.add_mask(chunk, (chunk["product_group"] != "") & (chunk["product"] == ""), "product_group",
+                    "a product group needs a product in the same row")
+    # An order belongs to one customer on one date, across all its rows.
+    first = chunk.drop_duplicates("order_id")
+    conflict = np.zeros(len(chunk), dtype=bool)
+    for oid, cust, day in zip(first["order_id"], first["customer_id"], date[first.index], strict=True):
+        prev = state.orders.get(oid)
+        if prev is None:
+            state.orders[oid] = (cust, day)
+    expected = chunk["order_id"].map(lambda o: state.orders.get(o, ("", None))[0])
+    conflict |= (expected != chunk["customer_id"]).to_numpy()
+    expected_day = pd.to_datetime(chunk["order_id"].map(lambda o: state.orders.get(o, ("", None))[1]))
+    conflict |= ((expected_day != date) & date.notna()).to_numpy()
+    errors.add_mask(chunk, pd.Series(conflict, index=chunk.index) & (chunk["order_id"] != ""), "order_id",
+                    "this order id appears earlier in the file with another customer or date; "
+                    "one order has one customer and one date")
+    # Line number = position of the row within its order in the file.
+    offset = chunk["order_id"].map(lambda o: state.lines_seen.get(o, 0))
+    line_no = offset + chunk.groupby("order_id", sort=False).cumcount() + 1
+    counts = chunk["order_id"].value_counts()
+    for oid, n in counts.items():
+        state.lines_seen[oid] = state.lines_seen.get(oid, 0) + int(n)
+    return chunk.assign(customer_pk=customer_pk, date_parsed=date, amount_cents=amount, cost_cents=cost,
+                        quantity_num=quantity, line_no=line_no)
+
+
+def _products_ensure(chunk: pd.DataFrame) -> pd.Series:
+    """Create missing product groups and products of a chunk; product pk per row (or NA)."""
+    named = chunk[chunk["product"] != ""]
+    if named.empty:
+        return pd.Series(pd.NA, index=chunk.index, dtype="Int64")
+    groups = set(named["product_group"]) - {""}
+    if groups:
+        ProductGroup.objects.bulk_create([ProductGroup(name=g) for g in groups], ignore_conflicts=True)
+    group_ids = dict(ProductGroup.objects.filter(name__in=groups).values_list("name", "id"))
+    products = named.drop_duplicates("product")
+    Product.objects.bulk_create(
+        [Product(code=p, group_id=group_ids.get(g)) for p, g in zip(products["product"], products["product_group"],
+                                                                     strict=True)],
+        ignore_conflicts=True,
+    )
+    ids = dict(Product.objects.filter(code__in=list(products["product"])).values_list("code", "id"))
+    return chunk["product"].map(ids).astype("Int64")
+
+
+def _upsert_sql(table: str, columns: list[str], conflict: list[str], update: list[str]) -> str:
+    cols = ", ".join(columns)
+    marks = ", ".join(["%s"] * len(columns))
+    sets = ", ".join(f"{c} = excluded.{c}" for c in update)
+    changed = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in update)
+    if connection.vendor == "sqlite":
+        changed = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in update)
+    return (f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({', '.join(conflict)}) "
+            f"DO UPDATE SET {sets} WHERE {changed}")
+
+
+def orders_import(*, path: str | Path, acting_user=None, progress: Progress = None) -> ImportResult:
+    """Upsert orders and their lines (order_id + line number) from a CSV/XLSX file; all or nothing."""
+    state = _OrderState(customers=dict(Customer.objects.values_list("external_id", "id")))
+    errors = ErrorList()
+    total_rows = 0
+    for chunk in read_chunks(path, ORDER_LAYOUT):
+        _validate_orders_chunk(chunk, errors, state)
+        total_rows += len(chunk)
+    errors.raise_if_any()
+    start_month = selectors.pyramid_settings_get().fiscal_year_start_month
+    result = ImportResult("orders")
+    order_table, line_table = Order._meta.db_table, OrderLine._meta.db_table
+    order_sql = _upsert_sql(order_table, ["external_id", "customer_id", "date", "period_id"], ["external_id"],
+                            ["customer_id", "date", "period_id"])
+    line_sql = _upsert_sql(
+        line_table,
+        ["order_id", "line_no", "amount", "cost", "quantity", "product_id", "customer_id", "period_id"],
+        ["order_id", "line_no"],
+        ["amount", "cost", "quantity", "product_id", "customer_id", "period_id"],
+    )
+    touched_periods: set[int] = set()
+    before_orders = Order.objects.count()
+    replay = _OrderState(customers=state.customers)
+    with transaction.atomic():
+        # Periods of orders moving out of a period also change: remember the old ones.
+        done = 0
+        for chunk in read_chunks(path, ORDER_LAYOUT):
+            chunk = _validate_orders_chunk(chunk, ErrorList(), replay)
+            fy = fiscal_year_of(chunk["date_parsed"], start_month)
+            period_ids = periods_ensure(names=set(fy.unique().tolist()))
+            chunk = chunk.assign(period_pk=fy.map(period_ids).astype("int64"), product_pk=_products_ensure(chunk))
+            touched_periods.update(int(p) for p in chunk["period_pk"].unique())
+            orders = chunk.drop_duplicates("order_id")
+            old_periods = Order.objects.filter(external_id__in=list(orders["order_id"])).values_list(
+                "period_id", flat=True).distinct()
+            touched_periods.update(old_periods)
+            with connection.cursor() as cur:
+                cur.executemany(order_sql, list(zip(
+                    orders["order_id"], orders["customer_pk"].astype("int64").tolist(),
+                    orders["date_parsed"].dt.date.tolist(), orders["period_pk"].tolist(), strict=True)))
+            order_pks = _ids_for(Order, "external_id", orders["order_id"].tolist())
+            amounts = _decimal_text(chunk["amount_cents"])
+            costs = _decimal_text(chunk["cost_cents"])
+            quantities = chunk["quantity_num"].map(lambda q: str(Decimal(repr(q)).quantize(Decimal("0.001"))))
+            product = chunk["product_pk"].astype(object).where(chunk["product_pk"].notna(), None)
+            with connection.cursor() as cur:
+                cur.executemany(line_sql, list(zip(
+                    chunk["order_id"].map(order_pks).tolist(), chunk["line_no"].astype("int64").tolist(),
+                    amounts, costs, quantities.tolist(), product.tolist(),
+                    chunk["customer_pk"].astype("int64").tolist(), chunk["period_pk"].tolist(), strict=True)))
+            done += len(chunk)
+            result.rows += len(chunk)
+            if progress:
+                progress(int(90 * done / max(total_rows, 1)))
+        _drop_surplus_lines(replay.lines_seen)
+        result.created = Order.objects.count() - before_orders
+        result.updated = len(replay.lines_seen) - result.created
+        if touched_periods:
+            first = Period.objects.filter(id__in=touched_periods).order_by("name").values_list("name", flat=True)[0]
+            publish(OrdersChanged(period_ids=tuple(periods_from(first_name=first))))
+        result.periods = sorted(Period.objects.filter(id__in=touched_periods).values_list("name", flat=True))
+    return result
+
+
+def _decimal_text(cents: pd.Series) -> list[str]:
+    """Integer cents to exact decimal strings '-12.34' (vectorised, no float)."""
+    sign = np.where(cents < 0, "-", "")
+    absolute = cents.abs()
+    whole = (absolute // 100).astype(str)
+    frac = (absolute % 100).astype(str).str.zfill(2)
+    return (sign + whole + "." + frac).tolist()
+
+
+def _ids_for(model, field_name: str, values: list[str], batch: int = 5000) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for i in range(0, len(values), batch):
+        ids.update(model.objects.filter(**{f"{field_name}__in": values[i : i + batch]}).values_list(field_name, "id"))
+    return ids
+
+
+def _drop_surplus_lines(lines_per_order: dict[str, int]) -> None:
+    """Re-import semantics: an order that now has fewer lines loses its surplus lines."""
+    by_count: dict[int, list[str]] = {}
+    for oid, n in lines_per_order.items():
+        by_count.setdefault(n, []).append(oid)
+    for n, oids in by_count.items():
+        for i in range(0, len(oids), 5000):
+            OrderLine.objects.filter(order__external_id__in=oids[i : i + 5000], line_no__gt=n).delete()
+
+
+# --- pyramid ----------------------------------------------------------------------------------
+
+
+def pyramid_compute(*, period: Period) -> pd.DataFrame:
+    """Levels of every known customer in the period (pure computation fed by bulk reads)."""
+    customers = selectors.customers_known(period=period)
+    facts = selectors.period_facts(period=period)
+    frame = customers.merge(facts, on="customer_id", how="left")
+    for col in ("revenue_cents", "gross_margin_cents", "orders", "order_lines"):
+        frame[col] = frame[col].fillna(0).astype("int64")
+    frame["bought_before"] = frame["customer_id"].isin(selectors.customers_bought_before(period=period))
+    return pyramid.assign_levels(frame, scheme=selectors.pyramid_scheme())
+
+
+def pyramid_store(period_id: int) -> int:
+    """Recompute a period's pyramid and replace its stored rows in bulk. Returns the row count."""
+    period = Period.objects.get(pk=period_id)
+    levels = pyramid_compute(period=period)
+    with transaction.atomic():
+        CustomerPeriod.objects.filter(period=period).delete()
+        CustomerPeriod.objects.bulk_create(
+            [
+                CustomerPeriod(
+                    period_id=period.id, customer_id=int(r.customer_id), level=r.level,
+                    rank=int(r.rank) if r.rank and not pd.isna(r.rank) else None,
+                    revenue=Decimal(int(r.revenue_cents)).scaleb(-2),
+                    gross_margin=Decimal(int(r.gross_margin_cents)).scaleb(-2),
+                    orders=int(r.orders), order_lines=int(r.order_lines), existing=bool(r.bought_before),
+                )
+                for r in levels.itertuples(index=False)
+            ],
+            batch_size=5000,
+        )
+        publish(PyramidRecomputed(period_ids=(period.id,)))
+    return len(levels)
+
+
+def pyramid_settings_update(*, acting_user, **values) -> None:
+    """Change the pyramid scheme or fiscal year start; every period is recomputed."""
+    settings = selectors.pyramid_settings_get()
+    old_month = settings.fiscal_year_start_month
+    for key, value in values.items():
+        setattr(settings, key, value)
+    settings.full_clean()
+    scheme = selectors.pyramid_scheme(settings)
+    try:
+        scheme.validate()
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    with transaction.atomic():
+        settings._history_user = acting_user
+        settings.save()
+        if settings.fiscal_year_start_month != old_month:
+            _periods_rebuild(settings.fiscal_year_start_month)
+        publish(PyramidSettingsChanged(period_ids=tuple(Period.objects.values_list("id", flat=True))))
+
+
+def _periods_rebuild(start_month: int) -> None:
+    """Re-cut the fiscal years after a change of start month (refused once costs are set up)."""
+    from accounting.selectors import periods_with_costs
+
+    if periods_with_costs():
+        raise ValidationError(
+            "The fiscal year start cannot change while cost pools exist: their periods would no longer "
+            "match. Delete the cost pools first, or keep the current start month."
+        )
+    dates = Order.objects.order_by().values_list("date", flat=True).distinct()
+    names = {d.year - (d.month < start_month) for d in dates}
+    Period.objects.filter(name__in=names).update(start=timezone.now().date(), end=timezone.now().date())
+    ids = {}
+    for name in sorted(names):
+        start, end = period_bounds(name, start_month)
+        obj, _ = Period.objects.update_or_create(name=name, defaults={"start": start, "end": end})
+        ids[name] = obj.id
+        Order.objects.filter(date__gte=start, date__lte=end).update(period_id=obj.id)
+        OrderLine.objects.filter(order__date__gte=start, order__date__lte=end).update(period_id=obj.id)
+    CustomerPeriod.objects.exclude(period_id__in=ids.values()).delete()
+    Period.objects.exclude(id__in=ids.values()).filter(orders__isnull=True).delete()
+
+
+def customer_status_update(*, customer: Customer, status: str, acting_user) -> Customer:
+    customer.status = status
+    customer.full_clean()
+    with transaction.atomic():
+        customer._history_user = acting_user
+        customer.save()
+        publish(CustomersChanged(period_ids=tuple(Period.objects.values_list("id", flat=True))))
+    return customer

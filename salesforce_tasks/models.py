@@ -1,0 +1,225 @@
+"""Teams, reps and pairs, portfolios, visits, targets, bonus KPIs and actions."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from customers.models import MONEY, Customer, Level, Period
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SalesRep(models.Model):
+    class Kind(models.TextChoices):
+        OUTSIDE = "outside", _("Outside (field)")
+        INSIDE = "inside", _("Inside (desk)")
+
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="reps")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sales_rep"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RepPair(models.Model):
+    """One outside and one inside rep sharing a portfolio and its targets."""
+
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="pairs")
+    outside_rep = models.ForeignKey(SalesRep, on_delete=models.PROTECT, related_name="outside_pairs")
+    inside_rep = models.ForeignKey(SalesRep, on_delete=models.PROTECT, related_name="inside_pairs")
+    outside_share = models.DecimalField(
+        _("outside rep credit %"), max_digits=5, decimal_places=2, default=Decimal("50"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.outside_rep} / {self.inside_rep}"
+
+
+class PortfolioAssignment(models.Model):
+    """Who owned a customer when: reassignment closes one row and opens the next."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assignments")
+    pair = models.ForeignKey(RepPair, on_delete=models.PROTECT, related_name="assignments")
+    start = models.DateField(_("from"))
+    end = models.DateField(_("until"), null=True, blank=True)
+    outside_share = models.DecimalField(
+        _("outside rep credit %"), max_digits=5, decimal_places=2, null=True, blank=True,
+        help_text=_("Empty: the pair's split."),
+    )
+
+    class Meta:
+        ordering = ["customer", "start"]
+        indexes = [models.Index(fields=["pair", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} -> {self.pair_id} from {self.start}"
+
+
+class Visit(models.Model):
+    class Kind(models.TextChoices):
+        VISIT = "visit", _("Visit")
+        PHONE = "phone", _("Phone call")
+        VIDEO = "video", _("Video call")
+
+    rep = models.ForeignKey(SalesRep, on_delete=models.PROTECT, related_name="visits")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="visits")
+    date = models.DateField(_("date"))
+    minutes = models.PositiveIntegerField(_("minutes"), validators=[MinValueValidator(1), MaxValueValidator(24 * 60)])
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.VISIT)
+    outcome = models.CharField(_("outcome"), max_length=300, blank=True)
+    next_step = models.CharField(_("next step"), max_length=300, blank=True)
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="visits")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["period", "customer"]), models.Index(fields=["rep", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.date} {self.minutes}m"
+
+
+class VisitNorm(models.Model):
+    level = models.CharField(_("level"), max_length=10, choices=Level, unique=True)
+    days_between = models.PositiveIntegerField(_("days between contacts"), null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Visit.Kind, default=Visit.Kind.VISIT)
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.days_between}"
+
+
+class CustomerTarget(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="targets")
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="customer_targets")
+    target_level = models.CharField(_("target level"), max_length=10, choices=Level, blank=True)
+    target_revenue = models.DecimalField(_("target revenue"), null=True, blank=True, **MONEY)
+    target_profit = models.DecimalField(_("target profit"), null=True, blank=True, **MONEY)
+    seasonality = models.JSONField(_("monthly distribution %"), null=True, blank=True)
+    proposed_by_pair = models.BooleanField(default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "period"], name="customertarget_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}@{self.period_id}"
+
+
+class TeamTarget(models.Model):
+    class Kind(models.TextChoices):
+        NEW_SUSPECTS = "new_suspects", _("New suspects identified")
+        PROSPECTS_TO_TOP = "prospects_to_top", _("Prospects developed into top customers")
+        RETENTION = "retention", _("% of last year's customers retained")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="targets")
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="team_targets")
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
+    target = models.DecimalField(_("target"), max_digits=12, decimal_places=2)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "period", "kind"], name="teamtarget_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.kind}: {self.target}"
+
+
+class BonusKpi(models.Model):
+    class Metric(models.TextChoices):
+        PORTFOLIO_PROFIT = "portfolio_profit", _("Portfolio customer profit")
+        PROFIT_GROWTH = "profit_growth", _("Profit growth")
+        CUSTOMER_RETENTION = "customer_retention", _("Customer retention")
+        CUSTOMERS_MOVED_UP = "customers_moved_up", _("Customers moved up")
+        REVENUE = "revenue", _("Revenue")
+        GROSS_MARGIN = "gross_margin", _("Gross margin")
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="bonus_kpis")
+    rep = models.ForeignKey(SalesRep, null=True, blank=True, on_delete=models.CASCADE, related_name="kpis")
+    pair = models.ForeignKey(RepPair, null=True, blank=True, on_delete=models.CASCADE, related_name="kpis")
+    metric = models.CharField(_("metric"), max_length=30, choices=Metric)
+    weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=4, validators=[MinValueValidator(Decimal("0"))])
+    threshold = models.DecimalField(_("threshold"), max_digits=16, decimal_places=4)
+    target = models.DecimalField(_("target"), max_digits=16, decimal_places=4)
+    cap = models.DecimalField(_("cap"), max_digits=6, decimal_places=3, default=Decimal("1.5"))
+    base_amount = models.DecimalField(_("base bonus"), **MONEY)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(rep__isnull=False, pair__isnull=True) | models.Q(rep__isnull=True, pair__isnull=False)),
+                name="bonuskpi_rep_xor_pair",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} ({self.period})"
+
+
+class Action(models.Model):
+    class Type(models.TextChoices):
+        MIN_REVENUE = "min_revenue", _("Minimum annual revenue agreement")
+        DISCOUNT_CHANGE = "discount_change", _("Discount change (+ margin points)")
+        MIN_ORDER_SIZE = "min_order_size", _("Minimum order size")
+        ORDER_SURCHARGE = "order_surcharge", _("Order or admin surcharge per order")
+        MOVE_TO_INSIDE = "move_to_inside", _("Move to inside sales / self-service")
+        PART_WAYS = "part_ways", _("Part ways")
+        OTHER = "other", _("Other")
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        AGREED = "agreed", _("Agreed")
+        DONE = "done", _("Done")
+        DROPPED = "dropped", _("Dropped")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="actions")
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="actions")
+    type = models.CharField(_("action"), max_length=20, choices=Type)
+    parameter = models.DecimalField(_("parameter"), max_digits=16, decimal_places=2, null=True, blank=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.PROPOSED)
+    notes = models.TextField(_("notes"), blank=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    agreed_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    dropped_at = models.DateTimeField(null=True, blank=True)
+    whatif_customer_profit = models.DecimalField(null=True, blank=True, **MONEY)
+    whatif_company_profit_change = models.DecimalField(null=True, blank=True, **MONEY)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-proposed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} – {self.customer_id}"
