@@ -134,9 +134,7 @@ class AllocationResult:
         totals = self.allocations.groupby("customer_id")["amount_cents"].sum()
         ids = np.sort(self.customer_ids)
         allocated = totals.reindex(ids, fill_value=0).to_numpy(dtype=np.int64)
-        return pd.DataFrame(
-            {"customer_id": ids.astype(np.int64), "allocated_cents": allocated}
-        )
+        return pd.DataFrame({"customer_id": ids.astype(np.int64), "allocated_cents": allocated})
 
 
 # --------------------------------------------------------------------------- pools
@@ -150,54 +148,34 @@ def validate_pools(pools: pd.DataFrame) -> list[str]:
     problems: list[str] = []
     duplicated = pools["pool_id"][pools["pool_id"].duplicated()].unique()
     if len(duplicated):
-        problems.append(
-            f"Pool id(s) {', '.join(map(str, duplicated))} occur more than once."
-        )
+        problems.append(f"Pool id(s) {', '.join(map(str, duplicated))} occur more than once.")
     p = _with_pool_defaults(pools)
     for pool in p.itertuples(index=False):
         label = _pool_label(pool)
         if pool.key not in KEYS:
-            problems.append(
-                f"{label}: unknown allocation key {pool.key!r}; use one of {', '.join(KEYS)}."
-            )
+            problems.append(f"{label}: unknown allocation key {pool.key!r}; use one of {', '.join(KEYS)}.")
         if pool.nature not in NATURES:
-            problems.append(
-                f"{label}: unknown nature {pool.nature!r}; use fixed or variable."
-            )
+            problems.append(f"{label}: unknown nature {pool.nature!r}; use fixed or variable.")
         amount = pool.amount_cents
         if pd.isna(amount) or amount != int(amount):
             problems.append(f"{label}: the amount must be a whole number of cents.")
         elif amount < 0:
-            problems.append(
-                f"{label}: the amount is negative; a cost pool is 0 or more."
-            )
+            problems.append(f"{label}: the amount is negative; a cost pool is 0 or more.")
         if pool.key == "per_level":
             weights = [getattr(pool, c) for c in _WEIGHT_COLUMNS]
             if any(not math.isfinite(w) or w < 0 for w in weights):
                 problems.append(f"{label}: level weights must be numbers of 0 or more.")
             elif not any(weights):
-                problems.append(
-                    f"{label}: all level weights are 0; give at least one level a weight."
-                )
+                problems.append(f"{label}: all level weights are 0; give at least one level a weight.")
         if pool.key == "time_driven":
             capacity = pool.capacity_minutes
             if pd.isna(capacity) or not math.isfinite(capacity) or capacity <= 0:
-                problems.append(
-                    f"{label}: a time-driven pool needs a practical capacity in minutes above 0."
-                )
+                problems.append(f"{label}: a time-driven pool needs a practical capacity in minutes above 0.")
             per_order, per_line = pool.minutes_per_order, pool.minutes_per_line
-            if (
-                not (math.isfinite(per_order) and math.isfinite(per_line))
-                or per_order < 0
-                or per_line < 0
-            ):
-                problems.append(
-                    f"{label}: minutes per order and per line must be numbers of 0 or more."
-                )
+            if not (math.isfinite(per_order) and math.isfinite(per_line)) or per_order < 0 or per_line < 0:
+                problems.append(f"{label}: minutes per order and per line must be numbers of 0 or more.")
         if pool.key == "direct" and pd.isna(pool.customer_id):
-            problems.append(
-                f"{label}: a direct pool needs the customer it is booked to."
-            )
+            problems.append(f"{label}: a direct pool needs the customer it is booked to.")
     return problems
 
 
@@ -218,11 +196,7 @@ def _with_pool_defaults(pools: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pool_label(pool) -> str:
-    return (
-        f"Pool {pool.name!r} (id {pool.pool_id})"
-        if pool.name
-        else f"Pool {pool.pool_id}"
-    )
+    return f"Pool {pool.name!r} (id {pool.pool_id})" if pool.name else f"Pool {pool.pool_id}"
 
 
 # --------------------------------------------------------------------------- allocation
@@ -251,16 +225,10 @@ def allocate_pools(drivers: pd.DataFrame, pools: pd.DataFrame) -> AllocationResu
         summaries.append(summary)
     allocations = pd.DataFrame(
         {
-            "customer_id": np.concatenate(ids or [np.zeros(0, np.int64)]).astype(
-                np.int64
-            ),
+            "customer_id": np.concatenate(ids or [np.zeros(0, np.int64)]).astype(np.int64),
             "pool_id": np.concatenate(pool_ids or [np.zeros(0, np.int64)]),
-            "amount_cents": np.concatenate(amounts or [np.zeros(0, np.int64)]).astype(
-                np.int64
-            ),
-            "driver_quantity": np.concatenate(quantities or [np.zeros(0)]).astype(
-                float
-            ),
+            "amount_cents": np.concatenate(amounts or [np.zeros(0, np.int64)]).astype(np.int64),
+            "driver_quantity": np.concatenate(quantities or [np.zeros(0)]).astype(float),
         }
     )
     pool_frame = pd.DataFrame(summaries, columns=list(POOL_RESULT_COLUMNS)).astype(
@@ -276,9 +244,7 @@ def allocate_pools(drivers: pd.DataFrame, pools: pd.DataFrame) -> AllocationResu
             "capacity_minutes": float,
         }
     )
-    return AllocationResult(
-        allocations=allocations, pools=pool_frame, customer_ids=customers.ids.copy()
-    )
+    return AllocationResult(allocations=allocations, pools=pool_frame, customer_ids=customers.ids.copy())
 
 
 class _Customers:
@@ -296,13 +262,11 @@ class _Customers:
         for column in _COUNT_COLUMNS:
             values = drivers[column].to_numpy(dtype=np.int64)
             if (values < 0).any():
-                raise ValueError(
-                    f"The drivers have a negative {column.replace('_', ' ')} count."
-                )
+                raise ValueError(f"The drivers have a negative {column.replace('_', ' ')} count.")
             setattr(self, column, values)
         self.active = drivers["active"].fillna(False).to_numpy(dtype=bool)
         self.revenue_cents = drivers["revenue_cents"].to_numpy(dtype=np.int64)
-        codes = pd.Categorical(drivers["level"], categories=LEVELS).codes
+        codes = pd.Index(LEVELS).get_indexer(drivers["level"].astype(str))
         self.level_code = np.where(codes < 0, len(LEVELS), codes).astype(np.int64)
         external = np.asarray(drivers["external_id"].astype(str).to_numpy(), dtype=str)
         order = np.lexsort((self.ids, external))
@@ -341,10 +305,7 @@ def _allocate_pool(pool, customers: _Customers) -> tuple[np.ndarray, np.ndarray,
             quantity[where] = 1.0
             summary.update(driver_total=1.0, rate=amount / 100)
         else:
-            summary["warning"] = (
-                f"Customer {customer_id} is not among this period's customers"
-                + _NOT_ALLOCATED
-            )
+            summary["warning"] = f"Customer {customer_id} is not among this period's customers" + _NOT_ALLOCATED
     elif pool.key == "time_driven":
         allocated, quantity = _allocate_time_driven(pool, customers, summary)
     else:
@@ -354,21 +315,23 @@ def _allocate_pool(pool, customers: _Customers) -> tuple[np.ndarray, np.ndarray,
             allocated = _shares(amount, weights, total, amount, customers.tie_rank)
             summary["driver_total"] = float(quantity.sum())
             summary["rate"] = amount / 100 / summary["driver_total"]
+            unlevelled = int((customers.active & (customers.level_code == len(LEVELS))).sum())
+            if pool.key == "per_level" and unlevelled:
+                summary["warning"] = (
+                    f"{unlevelled} active customer(s) have no pyramid level and carry none of this pool; "
+                    "recompute the pyramid."
+                )
         elif not customers.active.any():
             summary["warning"] = "No active customers in this period" + _NOT_ALLOCATED
         else:
             summary["warning"] = empty_message + _NOT_ALLOCATED
     summary["allocated_cents"] = int(allocated.sum())
-    summary["unallocated_cents"] = (
-        amount - summary["allocated_cents"] - summary["unused_cents"]
-    )
+    summary["unallocated_cents"] = amount - summary["allocated_cents"] - summary["unused_cents"]
     _check_pool_reconciles(summary, allocated)
     return allocated, quantity, summary
 
 
-def _proportional_weights(
-    pool, customers: _Customers
-) -> tuple[np.ndarray, np.ndarray, str]:
+def _proportional_weights(pool, customers: _Customers) -> tuple[np.ndarray, np.ndarray, str]:
     """Exact integer weights, the driver quantities shown, and the message when they are all 0."""
     if pool.key == "per_customer":
         weights = customers.active.astype(np.int64)
@@ -376,14 +339,10 @@ def _proportional_weights(
     if pool.key == "per_level":
         fractions = [_fraction(getattr(pool, c)) for c in _WEIGHT_COLUMNS]
         scale = math.lcm(*(f.denominator for f in fractions))
-        level_weights = np.array(
-            [int(f * scale) for f in fractions] + [0], dtype=np.int64
-        )
+        level_weights = np.array([int(f * scale) for f in fractions] + [0], dtype=np.int64)
         weights = customers.on_active(level_weights[customers.level_code])
         shown = np.array([float(f) for f in fractions] + [0.0])
-        message = (
-            "The active customers are all on levels weighted 0 or have no pyramid level"
-        )
+        message = "The active customers are all on levels weighted 0 or have no pyramid level"
         return weights, customers.on_active(shown[customers.level_code]), message
     column, message = _PROPORTIONAL[pool.key]
     weights = customers.on_active(np.maximum(getattr(customers, column), 0))
@@ -391,9 +350,7 @@ def _proportional_weights(
     return weights, quantity, message
 
 
-def _allocate_time_driven(
-    pool, customers: _Customers, summary: dict
-) -> tuple[np.ndarray, np.ndarray]:
+def _allocate_time_driven(pool, customers: _Customers, summary: dict) -> tuple[np.ndarray, np.ndarray]:
     """Time-driven ABC: rate = amount / capacity, charge = rate × minutes, the rest is unused.
 
     minutes(c) = minutes_per_order × orders + minutes_per_line × order_lines + visit_minutes.
@@ -417,9 +374,7 @@ def _allocate_time_driven(
     demand_scaled = int(minutes.sum())
     demand = demand_scaled / scale
     quantity = minutes.astype(float) / scale
-    summary.update(
-        demand_minutes=demand, capacity_minutes=float(capacity), driver_total=demand
-    )
+    summary.update(demand_minutes=demand, capacity_minutes=float(capacity), driver_total=demand)
     if Fraction(demand_scaled, scale) > capacity:
         allocated = _shares(amount, minutes, demand_scaled, amount, customers.tie_rank)
         rate = amount / 100 / demand
@@ -437,9 +392,7 @@ def _allocate_time_driven(
     allocated = _shares(numerator, minutes, denominator, charged, customers.tie_rank)
     summary["unused_cents"] = amount - charged
     if demand_scaled == 0:
-        summary["warning"] = (
-            "No minutes were demanded in this period: the whole pool is unused capacity."
-        )
+        summary["warning"] = "No minutes were demanded in this period: the whole pool is unused capacity."
     return allocated, quantity
 
 
@@ -474,9 +427,7 @@ def _shares(
     leftover = total - int(floors.sum())
     candidates = np.flatnonzero(remainders)
     if not 0 <= leftover <= len(candidates):
-        raise AssertionError(
-            f"Cannot hand out {leftover} rounding cents over {len(candidates)} remainders."
-        )
+        raise AssertionError(f"Cannot hand out {leftover} rounding cents over {len(candidates)} remainders.")
     if leftover:
         if remainders.dtype == object:
             ranked = sorted(candidates, key=lambda i: (-remainders[i], tie_rank[i]))
@@ -487,9 +438,7 @@ def _shares(
     return floors
 
 
-def _largest_remainders(
-    remainders: np.ndarray, candidates: np.ndarray, tie_rank: np.ndarray, count: int
-) -> np.ndarray:
+def _largest_remainders(remainders: np.ndarray, candidates: np.ndarray, tie_rank: np.ndarray, count: int) -> np.ndarray:
     """The ``count`` candidates with the largest remainders, ties by the lowest tie_rank.
 
     A partition, not a sort: only the remainder at the cut and the ties on it are ordered.
@@ -506,9 +455,7 @@ def _largest_remainders(
     return np.concatenate([above, tied])
 
 
-def _exact_divmod(
-    numerator: int, weights: np.ndarray, denominator: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _exact_divmod(numerator: int, weights: np.ndarray, denominator: int) -> tuple[np.ndarray, np.ndarray]:
     """floor(numerator × w / denominator) and its remainder for every w >= 0, exactly.
 
     Three ways, fastest first: plain int64 when the products fit; when only the products
@@ -517,32 +464,23 @@ def _exact_divmod(
     Python integers for what is left (huge denominators).
     """
     largest = int(weights.max(initial=0))
-    if weights.dtype != object and max(numerator * largest, denominator) < _INT64_LIMIT:
+    if weights.dtype != object and max(numerator, numerator * largest, denominator) < _INT64_LIMIT:
         return np.divmod(weights * np.int64(numerator), np.int64(denominator))
     small_quotients = numerator * largest // max(denominator, 1) < 2**50
-    if (
-        weights.dtype != object
-        and numerator < 2**63
-        and denominator < 2**60
-        and small_quotients
-    ):
+    if weights.dtype != object and numerator < 2**63 and denominator < 2**60 and small_quotients:
         # Quotients below 2**50 make the float estimate off by less than 1, so the true
         # remainder of the estimate lies in [-D, 2D) and the low 64 bits of N·w - q·D, read
         # as int64, are exactly it.
-        quotient = np.floor(weights.astype(float) * (numerator / denominator)).astype(
-            np.int64
-        )
+        quotient = np.floor(weights.astype(float) * (numerator / denominator)).astype(np.int64)
         with np.errstate(over="ignore"):
-            wrapped = weights.astype(np.uint64) * np.uint64(
-                numerator
-            ) - quotient.astype(np.uint64) * np.uint64(denominator)
+            wrapped = weights.astype(np.uint64) * np.uint64(numerator) - quotient.astype(np.uint64) * np.uint64(
+                denominator
+            )
         remainder = wrapped.view(np.int64)
         for _ in range(2):
             low, high = remainder < 0, remainder >= denominator
             quotient = quotient - low + high
-            remainder = remainder + np.int64(denominator) * (
-                low.astype(np.int64) - high
-            )
+            remainder = remainder + np.int64(denominator) * (low.astype(np.int64) - high)
         if ((remainder < 0) | (remainder >= denominator)).any():
             raise AssertionError("The quotient estimate was off by more than 2.")
         return quotient, remainder
@@ -609,9 +547,7 @@ def financing_cost_detail(
     return detail.assign(cost=cost.astype(float))
 
 
-def financing_cost(
-    invoices: pd.DataFrame, *, yearly_rate: Decimal | float, as_of: datetime.date
-) -> pd.DataFrame:
+def financing_cost(invoices: pd.DataFrame, *, yearly_rate: Decimal | float, as_of: datetime.date) -> pd.DataFrame:
     """Financing cost of late payment per customer (DOMAIN.md section 5).
 
     Output, one row per customer with invoices, by customer_id: customer_id,
@@ -658,18 +594,12 @@ def _yearly_rate(yearly_rate: Decimal | float) -> Fraction:
     if rate < 0:
         raise ValueError("The yearly interest rate cannot be negative.")
     if rate > 1:
-        raise ValueError(
-            f"The yearly interest rate is a fraction (0.06 for 6 %), not {yearly_rate}."
-        )
+        raise ValueError(f"The yearly interest rate is a fraction (0.06 for 6 %), not {yearly_rate}.")
     return rate
 
 
 def _invoice_days_late(invoices: pd.DataFrame, as_of: datetime.date) -> pd.DataFrame:
-    missing = [
-        c
-        for c in ("customer_id", "invoice_id", "amount_cents", "due", "paid")
-        if c not in invoices.columns
-    ]
+    missing = [c for c in ("customer_id", "invoice_id", "amount_cents", "due", "paid") if c not in invoices.columns]
     if missing:
         raise ValueError(f"The invoices lack the column(s) {', '.join(missing)}.")
     due = pd.to_datetime(invoices["due"]).dt.normalize()
@@ -688,9 +618,7 @@ def _invoice_days_late(invoices: pd.DataFrame, as_of: datetime.date) -> pd.DataF
 # --------------------------------------------------------------------------- profit
 
 
-def customer_profit(
-    drivers: pd.DataFrame, result: AllocationResult, financing: pd.DataFrame | None
-) -> pd.DataFrame:
+def customer_profit(drivers: pd.DataFrame, result: AllocationResult, financing: pd.DataFrame | None) -> pd.DataFrame:
     """profit(c) = gross margin(c) - Σ allocated(c) - financing cost(c).
 
     Output by customer_id: customer_id, revenue_cents, gross_margin_cents, allocated_cents,
@@ -705,9 +633,7 @@ def customer_profit(
                 "financing_cost_cents": np.zeros(0, np.int64),
             }
         )
-    cost = financing.groupby("customer_id", as_index=False)[
-        "financing_cost_cents"
-    ].sum()
+    cost = financing.groupby("customer_id", as_index=False)["financing_cost_cents"].sum()
     merged = (
         base.merge(result.per_customer(), on="customer_id", how="outer")
         .merge(cost, on="customer_id", how="outer")
@@ -727,23 +653,11 @@ def customer_profit(
         "allocated_cents",
         "financing_cost_cents",
     ]
-    merged = merged.astype(
-        {"customer_id": np.int64, "active": bool, **dict.fromkeys(money, np.int64)}
-    )
-    kept = (
-        merged["active"]
-        | (merged["allocated_cents"] != 0)
-        | (merged["financing_cost_cents"] != 0)
-    )
+    merged = merged.astype({"customer_id": np.int64, "active": bool, **dict.fromkeys(money, np.int64)})
+    kept = merged["active"] | (merged["allocated_cents"] != 0) | (merged["financing_cost_cents"] != 0)
     return (
         merged[kept]
-        .assign(
-            profit_cents=lambda f: (
-                f["gross_margin_cents"]
-                - f["allocated_cents"]
-                - f["financing_cost_cents"]
-            )
-        )
+        .assign(profit_cents=lambda f: f["gross_margin_cents"] - f["allocated_cents"] - f["financing_cost_cents"])
         .drop(columns="active")
         .sort_values("customer_id", ignore_index=True)
     )
@@ -784,17 +698,8 @@ def profit_change_causes(
     b = _allocated_by_pool(drivers_b, pools_before, customer_id)
     c = _allocated_by_pool(drivers_b, pools_after, customer_id)
     d = _allocated_by_pool(drivers_d, pools_after, customer_id)
-    names = (
-        pd.concat([pools_before, pools_after])
-        .pipe(_with_pool_defaults)
-        .groupby("pool_id")["name"]
-        .last()
-    )
-    steps = (
-        pd.DataFrame({"a": a, "b": b, "c": c, "d": d})
-        .reindex(names.index, fill_value=0)
-        .astype(np.int64)
-    )
+    names = pd.concat([pools_before, pools_after]).pipe(_with_pool_defaults).groupby("pool_id")["name"].last()
+    steps = pd.DataFrame({"a": a, "b": b, "c": c, "d": d}).reindex(names.index).fillna(0).astype(np.int64)
     by_pool = pd.DataFrame(
         {
             "pool_id": names.index.to_numpy(dtype=np.int64),
@@ -819,9 +724,7 @@ def profit_change_causes(
         "pools_cents": int(by_pool["pools_cents"].sum()),
         "other_customers_cents": int(by_pool["other_customers_cents"].sum()),
         "financing_cents": -(int(financing_after_cents) - int(financing_before_cents)),
-        "by_pool": [
-            {k: _plain(v) for k, v in row.items()} for row in by_pool.to_dict("records")
-        ],
+        "by_pool": [{k: _plain(v) for k, v in row.items()} for row in by_pool.to_dict("records")],
     }
     parts = (
         "own_margin_cents",
@@ -831,47 +734,29 @@ def profit_change_causes(
         "financing_cents",
     )
     if sum(causes[p] for p in parts) != causes["total_change_cents"]:
-        raise AssertionError(
-            "The causes of the profit change do not add up to the change."
-        )
+        raise AssertionError("The causes of the profit change do not add up to the change.")
     return causes
 
 
-def _own_row(
-    drivers: pd.DataFrame, other_side: pd.DataFrame, customer_id: int
-) -> pd.DataFrame:
+def _own_row(drivers: pd.DataFrame, other_side: pd.DataFrame, customer_id: int) -> pd.DataFrame:
     """The customer's drivers row, or an inactive row with zero drivers when it is absent."""
     row = drivers[drivers["customer_id"] == customer_id]
     if len(row):
         return row.iloc[[0]].reset_index(drop=True)
     template = other_side[other_side["customer_id"] == customer_id]
     if not len(template):
-        raise ValueError(
-            f"Customer {customer_id} is in neither the before nor the after drivers."
-        )
-    zero = {
-        c: 0
-        for c in DRIVER_COLUMNS
-        if c not in ("customer_id", "external_id", "active", "level")
-    }
-    return (
-        template.iloc[[0]]
-        .reset_index(drop=True)
-        .assign(active=False, level="inactive", **zero)
-    )
+        raise ValueError(f"Customer {customer_id} is in neither the before nor the after drivers.")
+    zero = {c: 0 for c in DRIVER_COLUMNS if c not in ("customer_id", "external_id", "active", "level")}
+    return template.iloc[[0]].reset_index(drop=True).assign(active=False, level="inactive", **zero)
 
 
 def _replace_row(drivers: pd.DataFrame, row: pd.DataFrame) -> pd.DataFrame:
     customer_id = row["customer_id"].iloc[0]
     others = drivers[drivers["customer_id"] != customer_id]
-    return pd.concat(
-        [others, row[others.columns.intersection(row.columns)]], ignore_index=True
-    )
+    return pd.concat([others, row[others.columns.intersection(row.columns)]], ignore_index=True)
 
 
-def _allocated_by_pool(
-    drivers: pd.DataFrame, pools: pd.DataFrame, customer_id: int
-) -> pd.Series:
+def _allocated_by_pool(drivers: pd.DataFrame, pools: pd.DataFrame, customer_id: int) -> pd.Series:
     allocations = allocate_pools(drivers, pools).allocations
     own = allocations[allocations["customer_id"] == customer_id]
     return own.groupby("pool_id")["amount_cents"].sum()
@@ -912,31 +797,17 @@ def what_if(
     if remove_customer_id is not None:
         if not (drivers["customer_id"] == remove_customer_id).any():
             raise ValueError(f"Customer {remove_customer_id} is not among the drivers.")
-        drivers_after = drivers_after[
-            drivers_after["customer_id"] != remove_customer_id
-        ]
+        drivers_after = drivers_after[drivers_after["customer_id"] != remove_customer_id]
         if remove_variable:
             allocations = before.allocations
             own = allocations[allocations["customer_id"] == remove_customer_id]
             share = own.groupby("pool_id")["amount_cents"].sum()
             variable = pools_after["nature"] == "variable"
-            reduction = (
-                pools_after["pool_id"]
-                .map(share)
-                .fillna(0)
-                .astype(np.int64)
-                .where(variable, 0)
-            )
-            pools_after = pools_after.assign(
-                amount_cents=pools_after["amount_cents"].astype(np.int64) - reduction
-            )
+            reduction = pools_after["pool_id"].map(share).fillna(0).astype(np.int64).where(variable, 0)
+            pools_after = pools_after.assign(amount_cents=pools_after["amount_cents"].astype(np.int64) - reduction)
         customer_ids = [int(remove_customer_id)]
     else:
-        customer_ids = (
-            []
-            if changes is None
-            else sorted(int(c) for c in changes["customer_id"].unique())
-        )
+        customer_ids = [] if changes is None else sorted(int(c) for c in changes["customer_id"].unique())
     after = allocate_pools(drivers_after, pools_after)
 
     def company_profit(d: pd.DataFrame, p: pd.DataFrame) -> int:
@@ -946,9 +817,7 @@ def what_if(
         own = d[d["customer_id"].isin(customer_ids)]
         allocated = result.per_customer()
         return int(own["gross_margin_cents"].sum()) - int(
-            allocated.loc[
-                allocated["customer_id"].isin(customer_ids), "allocated_cents"
-            ].sum()
+            allocated.loc[allocated["customer_id"].isin(customer_ids), "allocated_cents"].sum()
         )
 
     return {
@@ -956,9 +825,7 @@ def what_if(
         "company_profit_after_cents": company_profit(drivers_after, pools_after),
         "customer_ids": customer_ids,
         "customer_profit_before_cents": profit_of(drivers, before),
-        "customer_profit_after_cents": None
-        if remove_customer_id is not None
-        else profit_of(drivers_after, after),
+        "customer_profit_after_cents": None if remove_customer_id is not None else profit_of(drivers_after, after),
         "pools_after": pools_after,
         "result_before": before,
         "result": after,
@@ -969,16 +836,12 @@ def _apply_changes(drivers: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame
     columns = [c for c in changes.columns if c != "customer_id"]
     unknown = [c for c in columns if c not in drivers.columns]
     if unknown:
-        raise ValueError(
-            f"The changes name unknown driver column(s) {', '.join(unknown)}."
-        )
+        raise ValueError(f"The changes name unknown driver column(s) {', '.join(unknown)}.")
     if changes["customer_id"].duplicated().any():
         raise ValueError("The changes list a customer more than once.")
     missing = set(changes["customer_id"]) - set(drivers["customer_id"])
     if missing:
-        raise ValueError(
-            f"The changes name customer(s) not among the drivers: {', '.join(map(str, sorted(missing)))}."
-        )
+        raise ValueError(f"The changes name customer(s) not among the drivers: {', '.join(map(str, sorted(missing)))}.")
     changed = changes.set_index("customer_id")
     if "revenue_cents" in columns and "active" not in columns:
         changed = changed.assign(active=changed["revenue_cents"] > 0)

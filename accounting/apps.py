@@ -6,4 +6,4 @@ class AccountingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import events  # noqa: F401  (registers this app's event subscriptions)
+        from . import events, tasks  # noqa: F401  (register subscriptions and tasks)

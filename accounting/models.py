@@ -40,7 +40,9 @@ class CostPool(models.Model):
     capacity_minutes = models.DecimalField(
         _("practical capacity (minutes)"), max_digits=14, decimal_places=2, null=True, blank=True
     )
-    minutes_per_order = models.DecimalField(_("minutes per order"), max_digits=8, decimal_places=2, default=Decimal("0"))
+    minutes_per_order = models.DecimalField(
+        _("minutes per order"), max_digits=8, decimal_places=2, default=Decimal("0")
+    )
     minutes_per_line = models.DecimalField(_("minutes per line"), max_digits=8, decimal_places=2, default=Decimal("0"))
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer (direct)"), null=True, blank=True, on_delete=models.PROTECT
@@ -63,7 +65,10 @@ class PeriodFinance(models.Model):
 
     period = models.OneToOneField(Period, on_delete=models.CASCADE, related_name="finance")
     interest_rate = models.DecimalField(
-        _("yearly interest rate %"), max_digits=6, decimal_places=3, default=Decimal("6"),
+        _("yearly interest rate %"),
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal("6"),
         validators=[MinValueValidator(Decimal("0"))],
     )
     history = HistoricalRecords()
@@ -83,7 +88,9 @@ class Invoice(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["period", "customer"])]
-        constraints = [models.CheckConstraint(condition=models.Q(due__gte=models.F("issued")), name="invoice_due_after_issue")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(due__gte=models.F("issued")), name="invoice_due_after_issue")
+        ]
 
     def __str__(self) -> str:
         return self.external_id
@@ -104,6 +111,8 @@ class CustomerProfit(models.Model):
     order_lines = models.PositiveIntegerField(default=0)
     visits = models.PositiveIntegerField(default=0)
     visit_minutes = models.PositiveIntegerField(default=0)
+    # {pool_id: [amount_cents, driver_quantity]}: the P&L waterfall of this customer.
+    by_pool = models.JSONField(default=dict)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["period", "customer"], name="customerprofit_unique")]
@@ -111,20 +120,6 @@ class CustomerProfit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}@{self.period_id}: {self.profit}"
-
-
-class Allocation(models.Model):
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="allocations")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="allocations")
-    pool = models.ForeignKey(CostPool, on_delete=models.CASCADE, related_name="allocations")
-    amount = models.DecimalField(**MONEY)
-    driver_quantity = models.FloatField()
-
-    class Meta:
-        indexes = [models.Index(fields=["period", "customer"]), models.Index(fields=["pool"])]
-
-    def __str__(self) -> str:
-        return f"{self.pool_id}->{self.customer_id}: {self.amount}"
 
 
 class PoolResult(models.Model):

@@ -1,1 +1,468 @@
-"""Every write of this app."""
+"""Every write of the accounting app: cost pools, invoices, interest rate and stored profit."""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from config.bulk import replace_rows
+from config.eventbus import publish
+from config.intake import ErrorList, Layout, parse_date, parse_money_cents, parse_number, read_chunks, too_long
+from customers.models import Customer, Period
+from customers.services import ImportResult, periods_ensure
+
+from . import allocation, selectors
+from .events import CostsChanged, InvoicesChanged, ProfitRecomputed
+from .models import AllocationKey, CostPool, CustomerProfit, Invoice, Nature, PeriodFinance, PoolResult, ProfitSnapshot
+
+SNAPSHOTS_KEPT = 2
+
+
+# --- the computation --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfitComputation:
+    drivers: pd.DataFrame
+    pools: pd.DataFrame
+    result: allocation.AllocationResult
+    financing: pd.DataFrame
+    profit: pd.DataFrame
+
+
+def profit_compute(*, period: Period, pools: pd.DataFrame | None = None) -> ProfitComputation:
+    """Allocate the period's pools (or the given ones, for a preview) and compute profit."""
+    drivers = selectors.drivers_frame(period=period)
+    pools = selectors.pools_frame(period=period) if pools is None else pools
+    result = allocation.allocate_pools(drivers, pools)
+    financing = allocation.financing_cost(
+        selectors.invoices_frame(period=period),
+        yearly_rate=Decimal(selectors.interest_rate(period=period)) / 100,
+        as_of=timezone.localdate(),
+    )
+    profit = allocation.customer_profit(drivers, result, financing)
+    return ProfitComputation(drivers, pools, result, financing, profit)
+
+
+def _gz(frame: pd.DataFrame) -> bytes:
+    return gzip.compress(frame.to_csv(index=False).encode(), compresslevel=3)
+
+
+def profit_store(period_id: int) -> int:
+    """Recompute a period's customer profit and replace the stored rows in bulk."""
+    period = Period.objects.get(pk=period_id)
+    comp = profit_compute(period=period)
+    profit = comp.profit.merge(
+        comp.drivers[["customer_id", "level", "orders", "order_lines", "visits", "visit_minutes"]],
+        on="customer_id",
+        how="left",
+    )
+    profit["by_pool"] = _by_pool(comp.result.allocations, profit["customer_id"])
+    profit = profit.rename(
+        columns={
+            "revenue_cents": "revenue",
+            "gross_margin_cents": "gross_margin",
+            "allocated_cents": "allocated",
+            "financing_cost_cents": "financing",
+            "profit_cents": "profit",
+        }
+    )
+    profit["level"] = profit["level"].fillna("inactive")
+    profit[["orders", "order_lines", "visits", "visit_minutes"]] = (
+        profit[["orders", "order_lines", "visits", "visit_minutes"]].fillna(0).astype("int64")
+    )
+    with transaction.atomic():
+        replace_rows(
+            CustomerProfit,
+            where={"period_id": period.id},
+            frame=profit,
+            columns={
+                "customer_id": "int",
+                "level": "str",
+                "revenue": "money",
+                "gross_margin": "money",
+                "allocated": "money",
+                "financing": "money",
+                "profit": "money",
+                "orders": "int",
+                "order_lines": "int",
+                "visits": "int",
+                "visit_minutes": "int",
+                "by_pool": "json",
+            },
+        )
+        _pool_results_store(period, comp.result.pools)
+        ProfitSnapshot.objects.create(
+            period=period, drivers=_gz(comp.drivers), pools=_gz(comp.pools), financing=_gz(comp.financing)
+        )
+        keep = list(ProfitSnapshot.objects.filter(period=period).values_list("id", flat=True)[:SNAPSHOTS_KEPT])
+        ProfitSnapshot.objects.filter(period=period).exclude(id__in=keep).delete()
+        publish(ProfitRecomputed(period_ids=(period.id,)))
+    return len(profit)
+
+
+def _by_pool(allocations: pd.DataFrame, customer_ids: pd.Series) -> list[dict]:
+    """Per customer {pool_id: [amount_cents, driver_quantity]} in the order of ``customer_ids``."""
+    out: dict[int, dict] = {int(c): {} for c in customer_ids}
+    for cid, pid, amount, qty in zip(
+        allocations["customer_id"].tolist(),
+        allocations["pool_id"].tolist(),
+        allocations["amount_cents"].tolist(),
+        allocations["driver_quantity"].round(4).tolist(),
+        strict=True,
+    ):
+        out.setdefault(int(cid), {})[str(pid)] = [int(amount), qty]
+    return [out[int(c)] for c in customer_ids]
+
+
+def _pool_results_store(period: Period, pools: pd.DataFrame) -> None:
+    PoolResult.objects.filter(pool__period=period).delete()
+    PoolResult.objects.bulk_create(
+        [
+            PoolResult(
+                pool_id=int(r.pool_id),
+                allocated=Decimal(int(r.allocated_cents)).scaleb(-2),
+                unused=Decimal(int(r.unused_cents)).scaleb(-2),
+                unallocated=Decimal(int(r.unallocated_cents)).scaleb(-2),
+                driver_total=float(r.driver_total or 0),
+                rate=None if pd.isna(r.rate) else float(r.rate),
+                demand_minutes=None if pd.isna(r.demand_minutes) else float(r.demand_minutes),
+                warning=r.warning or "",
+            )
+            for r in pools.itertuples(index=False)
+        ]
+    )
+
+
+def profit_preview(*, period: Period, pool_values: dict, pool: CostPool | None = None) -> dict:
+    """Profit per pyramid level now and with one pool changed (or added), without saving."""
+    from customers.pyramid import LEVELS_ACTIVE
+
+    before = profit_compute(period=period)
+    pools = before.pools.copy()
+    row = _pool_row(pool_values, pool_id=pool.id if pool else -1)
+    pools = pools[pools["pool_id"] != row["pool_id"]]
+    pools = pd.concat([pools, pd.DataFrame([row])], ignore_index=True)
+    after = profit_compute(period=period, pools=pools)
+
+    def by_level(comp: ProfitComputation) -> dict:
+        merged = comp.profit.merge(comp.drivers[["customer_id", "level"]], on="customer_id")
+        sums = merged.groupby("level")["profit_cents"].sum()
+        return {lvl: int(sums.get(lvl, 0)) for lvl in LEVELS_ACTIVE}
+
+    b, a = by_level(before), by_level(after)
+    return {
+        "levels": [
+            {"level": lvl, "before_cents": b[lvl], "after_cents": a[lvl], "change_cents": a[lvl] - b[lvl]}
+            for lvl in LEVELS_ACTIVE
+        ],
+        "total_before_cents": int(before.profit["profit_cents"].sum()),
+        "total_after_cents": int(after.profit["profit_cents"].sum()),
+        "pool": after.result.pools.loc[after.result.pools["pool_id"] == row["pool_id"]].to_dict("records"),
+    }
+
+
+def _pool_row(values: dict, *, pool_id: int) -> dict:
+    def num(key, default=None):
+        v = values.get(key)
+        return default if v in (None, "") else float(v)
+
+    customer = values.get("customer")
+    return {
+        "pool_id": pool_id,
+        "name": values.get("name") or "?",
+        "amount_cents": int((Decimal(str(values.get("amount") or 0)) * 100).to_integral_value()),
+        "nature": values.get("nature") or "fixed",
+        "key": values.get("key"),
+        "weight_top": num("weight_top", 1.0),
+        "weight_big": num("weight_big", 1.0),
+        "weight_medium": num("weight_medium", 1.0),
+        "weight_small": num("weight_small", 1.0),
+        "capacity_minutes": num("capacity_minutes", float("nan")),
+        "minutes_per_order": num("minutes_per_order", 0.0),
+        "minutes_per_line": num("minutes_per_line", 0.0),
+        "customer_id": pd.NA if customer in (None, "") else int(getattr(customer, "pk", customer)),
+    }
+
+
+# --- cost pools -------------------------------------------------------------------------------
+
+POOL_FIELDS = (
+    "name",
+    "amount",
+    "nature",
+    "key",
+    "weight_top",
+    "weight_big",
+    "weight_medium",
+    "weight_small",
+    "capacity_minutes",
+    "minutes_per_order",
+    "minutes_per_line",
+    "customer",
+)
+
+
+def cost_pool_validate(pool: CostPool) -> None:
+    """Model validation plus the key's own rules; errors name the field and say what to do."""
+    pool.full_clean(validate_unique=True)
+    errors: dict[str, list[str]] = {}
+    if pool.key == AllocationKey.TIME_DRIVEN and not (pool.capacity_minutes and pool.capacity_minutes > 0):
+        errors["capacity_minutes"] = ["A time-driven pool needs its practical capacity in minutes (more than 0)."]
+    if pool.key == AllocationKey.DIRECT and not pool.customer_id:
+        errors["customer"] = ["A direct pool is booked to one customer: choose the customer."]
+    if pool.key != AllocationKey.DIRECT and pool.customer_id:
+        errors["customer"] = ["Only a direct pool names a customer; clear the customer or choose the key 'direct'."]
+    for w in ("weight_top", "weight_big", "weight_medium", "weight_small"):
+        if getattr(pool, w) is not None and getattr(pool, w) < 0:
+            errors[w] = ["Weights cannot be negative."]
+    for f in ("minutes_per_order", "minutes_per_line"):
+        if getattr(pool, f) is not None and getattr(pool, f) < 0:
+            errors[f] = ["Minutes cannot be negative."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def cost_pool_create(*, period: Period, acting_user, **values) -> CostPool:
+    pool = CostPool(period=period, **values)
+    cost_pool_validate(pool)
+    with transaction.atomic():
+        pool._history_user = acting_user
+        pool.save()
+        publish(CostsChanged(period_ids=(period.id,)))
+    return pool
+
+
+def cost_pool_update(*, pool: CostPool, acting_user, **values) -> CostPool:
+    for key, value in values.items():
+        setattr(pool, key, value)
+    cost_pool_validate(pool)
+    with transaction.atomic():
+        pool._history_user = acting_user
+        pool.save()
+        publish(CostsChanged(period_ids=(pool.period_id,)))
+    return pool
+
+
+def cost_pool_delete(*, pool: CostPool, acting_user) -> None:
+    with transaction.atomic():
+        pool._history_user = acting_user
+        period_id = pool.period_id
+        pool.delete()
+        publish(CostsChanged(period_ids=(period_id,)))
+
+
+def cost_pool_revert(*, pool: CostPool, history_id: int, acting_user) -> CostPool:
+    """Undo: put the pool back to the values of one of its history records."""
+    record = pool.history.filter(history_id=history_id).first()
+    if record is None:
+        raise ValidationError("That history record does not belong to this pool.")
+    values = {f: getattr(record, f if f != "customer" else "customer_id") for f in POOL_FIELDS}
+    values["customer_id"] = values.pop("customer")
+    return cost_pool_update(pool=pool, acting_user=acting_user, **values)
+
+
+def period_finance_update(*, period: Period, interest_rate: Decimal, acting_user) -> PeriodFinance:
+    finance, _ = PeriodFinance.objects.get_or_create(period=period)
+    finance.interest_rate = interest_rate
+    finance.full_clean()
+    with transaction.atomic():
+        finance._history_user = acting_user
+        finance.save()
+        publish(CostsChanged(period_ids=(period.id,)))
+    return finance
+
+
+# --- imports ----------------------------------------------------------------------------------
+
+COST_LAYOUT = Layout(
+    ("period", "pool", "amount", "key"),
+    (
+        "nature",
+        "weight_top",
+        "weight_big",
+        "weight_medium",
+        "weight_small",
+        "capacity_minutes",
+        "minutes_per_order",
+        "minutes_per_line",
+        "customer_id",
+    ),
+)
+INVOICE_LAYOUT = Layout(("customer_id", "invoice_id", "amount", "issued", "due"), ("paid",))
+
+
+def cost_pools_import(*, path: str | Path, acting_user=None, progress=None) -> ImportResult:
+    """Upsert cost pools by (period, pool name); all or nothing."""
+    customers = dict(Customer.objects.values_list("external_id", "id"))
+    errors = ErrorList()
+    frames = []
+    for chunk in read_chunks(path, COST_LAYOUT):
+        errors.add_mask(
+            chunk,
+            ~chunk["period"].str.fullmatch(r"\d{4}"),
+            "period",
+            "write the period as the fiscal year in which it starts, e.g. 2024",
+        )
+        errors.add_mask(chunk, chunk["pool"] == "", "pool", "missing pool name")
+        errors.add_mask(chunk, too_long(chunk["pool"], 100), "pool", "longer than 100 characters")
+        amount, bad = parse_money_cents(chunk["amount"])
+        errors.add_mask(chunk, bad, "amount", "not a number; write amounts like 12500.00 or 12500,00")
+        errors.add_mask(chunk, ~bad & (amount < 0), "amount", "a cost pool cannot be negative")
+        key = chunk["key"].str.lower()
+        errors.add_mask(
+            chunk,
+            ~key.isin(AllocationKey.values),
+            "key",
+            "unknown allocation key; use one of " + ", ".join(AllocationKey.values),
+        )
+        nature = chunk["nature"].str.lower().replace("", Nature.FIXED)
+        errors.add_mask(chunk, ~nature.isin(Nature.values), "nature", "use fixed or variable")
+        parsed = {"amount_cents": amount, "key": key, "nature": nature}
+        for col in ("weight_top", "weight_big", "weight_medium", "weight_small"):
+            val, bad = parse_number(chunk[col], default=1.0)
+            errors.add_mask(chunk, bad | (val < 0), col, "a weight is a number of 0 or more")
+            parsed[col] = val
+        for col in ("capacity_minutes", "minutes_per_order", "minutes_per_line"):
+            val, bad = parse_number(chunk[col], default=0.0)
+            errors.add_mask(chunk, bad | (val < 0), col, "minutes are a number of 0 or more")
+            parsed[col] = val
+        errors.add_mask(
+            chunk,
+            (key == "time_driven") & (parsed["capacity_minutes"] <= 0),
+            "capacity_minutes",
+            "a time_driven pool needs its practical capacity in minutes",
+        )
+        cust = chunk["customer_id"].map(customers)
+        errors.add_mask(
+            chunk,
+            (key == "direct") & (chunk["customer_id"] == ""),
+            "customer_id",
+            "a direct pool needs the customer it is booked to",
+        )
+        errors.add_mask(chunk, (chunk["customer_id"] != "") & cust.isna(), "customer_id", "unknown customer")
+        errors.add_mask(
+            chunk,
+            (key != "direct") & (chunk["customer_id"] != ""),
+            "customer_id",
+            "only a direct pool names a customer; leave it empty or use key direct",
+        )
+        dup = chunk.duplicated(["period", "pool"], keep=False)
+        errors.add_mask(chunk, dup, "pool", "the same pool appears twice for this period")
+        frames.append(chunk.assign(customer_pk=cust, **parsed))
+    errors.raise_if_any()
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    result = ImportResult("costs")
+    with transaction.atomic():
+        period_ids = periods_ensure(names={int(p) for p in data["period"].unique()}) if len(data) else {}
+        existing = {
+            (p, n): pk
+            for pk, p, n in CostPool.objects.filter(period_id__in=period_ids.values()).values_list(
+                "id", "period_id", "name"
+            )
+        }
+        for r in data.itertuples(index=False):
+            pid = period_ids[int(r.period)]
+            values = dict(
+                amount=Decimal(int(r.amount_cents)).scaleb(-2),
+                key=r.key,
+                nature=r.nature,
+                weight_top=Decimal(str(r.weight_top)),
+                weight_big=Decimal(str(r.weight_big)),
+                weight_medium=Decimal(str(r.weight_medium)),
+                weight_small=Decimal(str(r.weight_small)),
+                capacity_minutes=Decimal(str(r.capacity_minutes)) if r.key == "time_driven" else None,
+                minutes_per_order=Decimal(str(r.minutes_per_order)),
+                minutes_per_line=Decimal(str(r.minutes_per_line)),
+                customer_id=None if pd.isna(r.customer_pk) else int(r.customer_pk),
+            )
+            pool_pk = existing.get((pid, r.pool))
+            pool = CostPool.objects.get(pk=pool_pk) if pool_pk else CostPool(period_id=pid, name=r.pool)
+            for k, v in values.items():
+                setattr(pool, k, v)
+            pool._history_user = acting_user
+            pool.save()
+            result.created += pool_pk is None
+            result.updated += pool_pk is not None
+            result.rows += 1
+        publish(CostsChanged(period_ids=tuple(period_ids.values())))
+        result.periods = sorted(int(p) for p in period_ids)
+    return result
+
+
+def invoices_import(*, path: str | Path, acting_user=None, progress=None) -> ImportResult:
+    """Upsert invoices by invoice_id; all or nothing."""
+    from customers.selectors import pyramid_settings_get
+    from customers.services import fiscal_year_of
+
+    customers = dict(Customer.objects.values_list("external_id", "id"))
+    errors, seen = ErrorList(), set()
+    for chunk in read_chunks(path, INVOICE_LAYOUT):
+        _validate_invoices(chunk, errors, customers, seen)
+    errors.raise_if_any()
+    start_month = pyramid_settings_get().fiscal_year_start_month
+    result = ImportResult("invoices")
+    touched: set[int] = set()
+    with transaction.atomic():
+        known = set(Invoice.objects.values_list("external_id", flat=True))
+        for chunk in read_chunks(path, INVOICE_LAYOUT):
+            chunk = _validate_invoices(chunk, ErrorList(), customers, set())
+            fy = fiscal_year_of(chunk["issued_d"], start_month)
+            period_ids = periods_ensure(names=set(fy.unique().tolist()))
+            touched.update(
+                Invoice.objects.filter(external_id__in=list(chunk["invoice_id"])).values_list("period_id", flat=True)
+            )
+            objs = [
+                Invoice(
+                    external_id=r.invoice_id,
+                    customer_id=int(r.customer_pk),
+                    amount=Decimal(int(r.amount_cents)).scaleb(-2),
+                    issued=r.issued_d.date(),
+                    due=r.due_d.date(),
+                    paid=None if pd.isna(r.paid_d) else r.paid_d.date(),
+                    period_id=period_ids[int(y)],
+                )
+                for r, y in zip(chunk.itertuples(index=False), fy, strict=True)
+            ]
+            Invoice.objects.bulk_create(
+                objs,
+                batch_size=2000,
+                update_conflicts=True,
+                unique_fields=["external_id"],
+                update_fields=["customer", "amount", "issued", "due", "paid", "period"],
+            )
+            touched.update(period_ids.values())
+            new = int((~chunk["invoice_id"].isin(known)).sum())
+            result.created += new
+            result.updated += len(chunk) - new
+            result.rows += len(chunk)
+        publish(InvoicesChanged(period_ids=tuple(touched)))
+        result.periods = sorted(Period.objects.filter(id__in=touched).values_list("name", flat=True))
+    return result
+
+
+def _validate_invoices(chunk: pd.DataFrame, errors: ErrorList, customers: dict, seen: set) -> pd.DataFrame:
+    cust = chunk["customer_id"].map(customers)
+    errors.add_mask(chunk, cust.isna(), "customer_id", "unknown customer; import the customer first")
+    errors.add_mask(chunk, chunk["invoice_id"] == "", "invoice_id", "missing invoice id")
+    errors.add_mask(chunk, too_long(chunk["invoice_id"], 64), "invoice_id", "longer than 64 characters")
+    dup = chunk["invoice_id"].duplicated(keep=False) | chunk["invoice_id"].isin(seen)
+    errors.add_mask(chunk, dup & (chunk["invoice_id"] != ""), "invoice_id", "the invoice id appears twice in the file")
+    seen.update(chunk["invoice_id"])
+    amount, bad = parse_money_cents(chunk["amount"])
+    errors.add_mask(chunk, bad, "amount", "not a number; write amounts like 1234.56 or 1234,56")
+    issued, bad_i = parse_date(chunk["issued"])
+    errors.add_mask(chunk, bad_i, "issued", "not a date; write it as YYYY-MM-DD")
+    due, bad_d = parse_date(chunk["due"])
+    errors.add_mask(chunk, bad_d, "due", "not a date; write it as YYYY-MM-DD")
+    errors.add_mask(chunk, ~bad_i & ~bad_d & (due < issued), "due", "the due date is before the issue date")
+    paid, bad_p = parse_date(chunk["paid"], required=False)
+    errors.add_mask(chunk, bad_p, "paid", "not a date; write it as YYYY-MM-DD or leave it empty while open")
+    return chunk.assign(customer_pk=cust, amount_cents=amount, issued_d=issued, due_d=due, paid_d=paid)

@@ -185,9 +185,7 @@ def drain(timeout: float = 60.0) -> None:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        dirty = list(
-            Computation.objects.filter(computed__lt=F("requested")).values_list("period_id", "stage")
-        )
+        dirty = list(Computation.objects.filter(computed__lt=F("requested")).values_list("period_id", "stage"))
         if not dirty:
             return
         dirty.sort(key=lambda r: (STAGE_ORDER.index(r[1]), r[0]))

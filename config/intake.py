@@ -107,9 +107,7 @@ def _check_header(columns: list[str], layout: Layout) -> list[RowError]:
             errors.append(RowError(1, col, "", "the column appears twice; keep one"))
         seen.add(col)
         if col not in layout.all and col:
-            errors.append(
-                RowError(1, col, "", "unknown column; expected columns: " + ", ".join(layout.all))
-            )
+            errors.append(RowError(1, col, "", "unknown column; expected columns: " + ", ".join(layout.all)))
     for col in layout.required:
         if col not in seen:
             errors.append(RowError(1, col, "", "required column is missing from the header row"))
@@ -286,11 +284,34 @@ def parse_int(values: pd.Series, *, required: bool = True, minimum: int = 0, max
     text = values.astype(str)
     empty = text == ""
     number = pd.to_numeric(text.where(~empty, None), errors="coerce")
-    bad = (~empty & (number.isna() | (number % 1 != 0) | (number < minimum) | (number > maximum))) | (
-        empty & required
-    )
+    bad = (~empty & (number.isna() | (number % 1 != 0) | (number < minimum) | (number > maximum))) | (empty & required)
     return number.where(~bad, 0).fillna(0).astype("int64"), bad
 
 
 def too_long(values: pd.Series, max_length: int) -> pd.Series:
     return values.str.len() > max_length
+
+
+# --- the import kinds: one table serves the command, the upload page and the API -------------
+
+IMPORT_KINDS: dict[str, str] = {
+    "customers": "customers.services.customers_import",
+    "orders": "customers.services.orders_import",
+    "costs": "accounting.services.cost_pools_import",
+    "invoices": "accounting.services.invoices_import",
+    "visits": "salesforce_tasks.services.visits_import",
+    "surveys": "scenarios.services.surveys_import",
+}
+
+
+def run_import(kind: str, path: str | Path, *, acting_user=None, progress=None):
+    """Run the importer of ``kind``; raises ImportFailed (nothing written) or returns its result."""
+    from django.utils.module_loading import import_string
+
+    if kind not in IMPORT_KINDS:
+        raise ImportFailed([RowError(0, "", kind, "unknown import kind; use one of " + ", ".join(IMPORT_KINDS))])
+    try:
+        importer = import_string(IMPORT_KINDS[kind])
+    except ImportError:
+        raise ImportFailed([RowError(0, "", kind, "this import kind is not available yet")]) from None
+    return importer(path=path, acting_user=acting_user, progress=progress)

@@ -43,9 +43,7 @@ class PyramidSettings(models.Model):
     )
     top_share = models.DecimalField(_("top share %"), max_digits=5, decimal_places=2, default=Decimal("1"))
     big_share = models.DecimalField(_("big share %"), max_digits=5, decimal_places=2, default=Decimal("4"))
-    medium_share = models.DecimalField(
-        _("medium share %"), max_digits=5, decimal_places=2, default=Decimal("15")
-    )
+    medium_share = models.DecimalField(_("medium share %"), max_digits=5, decimal_places=2, default=Decimal("15"))
     top_threshold = models.DecimalField(_("top threshold"), null=True, blank=True, **MONEY)
     big_threshold = models.DecimalField(_("big threshold"), null=True, blank=True, **MONEY)
     medium_threshold = models.DecimalField(_("medium threshold"), null=True, blank=True, **MONEY)
@@ -73,7 +71,9 @@ class Period(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="period_end_after_start")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="period_end_after_start")
+        ]
 
     def __str__(self) -> str:
         return str(self.name)

@@ -62,10 +62,7 @@ class PyramidScheme:
     def validate(self) -> None:
         """Raise ``ValueError`` with a readable message when the scheme is unusable."""
         if self.kind not in SCHEME_KINDS:
-            raise ValueError(
-                f"Unknown pyramid scheme {self.kind!r}; choose one of "
-                f"{', '.join(SCHEME_KINDS)}."
-            )
+            raise ValueError(f"Unknown pyramid scheme {self.kind!r}; choose one of {', '.join(SCHEME_KINDS)}.")
         if self.kind == "rank_share":
             self._validate_shares()
         else:
@@ -81,19 +78,12 @@ class PyramidScheme:
             try:
                 value = float(share)
             except (TypeError, ValueError):
-                raise ValueError(
-                    f"The {level} share must be a number between 0 and 1 (got {share!r})."
-                ) from None
+                raise ValueError(f"The {level} share must be a number between 0 and 1 (got {share!r}).") from None
             if not (math.isfinite(value) and 0.0 <= value <= 1.0):
-                raise ValueError(
-                    f"The {level} share must be between 0 and 1 (got {share!r})."
-                )
+                raise ValueError(f"The {level} share must be between 0 and 1 (got {share!r}).")
         total = sum(float(share) for share in shares.values())
         if round(total, 9) > 1.0:
-            raise ValueError(
-                "The top, big and medium shares together must not exceed 100 % "
-                f"(got {total * 100:g} %)."
-            )
+            raise ValueError(f"The top, big and medium shares together must not exceed 100 % (got {total * 100:g} %).")
 
     def _validate_thresholds(self) -> None:
         thresholds = {
@@ -103,18 +93,11 @@ class PyramidScheme:
         }
         missing = [level for level, value in thresholds.items() if value is None]
         if missing:
-            raise ValueError(
-                "The thresholds scheme needs a revenue threshold for "
-                f"{', '.join(missing)}."
-            )
-        euros = {
-            level: _to_decimal(value, level) for level, value in thresholds.items()
-        }
+            raise ValueError(f"The thresholds scheme needs a revenue threshold for {', '.join(missing)}.")
+        euros = {level: _to_decimal(value, level) for level, value in thresholds.items()}
         for level, value in euros.items():
             if value < 0:
-                raise ValueError(
-                    f"The {level} threshold must not be negative (got {value})."
-                )
+                raise ValueError(f"The {level} threshold must not be negative (got {value}).")
         if not euros["top"] >= euros["big"] >= euros["medium"]:
             raise ValueError(
                 "Thresholds must descend: top >= big >= medium "
@@ -134,11 +117,7 @@ class PyramidScheme:
         ``revenue >= threshold``, also for a threshold with fractions of a cent.
         """
         return tuple(
-            int(
-                (_to_decimal(value, level) * 100).to_integral_value(
-                    rounding=ROUND_CEILING
-                )
-            )
+            int((_to_decimal(value, level) * 100).to_integral_value(rounding=ROUND_CEILING))
             for level, value in (
                 ("top", self.top_threshold),
                 ("big", self.big_threshold),
@@ -152,13 +131,9 @@ def _to_decimal(value: Any, level: str) -> Decimal:
         # str() first: Decimal(0.1) would carry the float's binary error.
         result = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, TypeError, ValueError):
-        raise ValueError(
-            f"The {level} threshold must be an amount in euros (got {value!r})."
-        ) from None
+        raise ValueError(f"The {level} threshold must be an amount in euros (got {value!r}).") from None
     if not result.is_finite():
-        raise ValueError(
-            f"The {level} threshold must be a finite amount (got {value})."
-        )
+        raise ValueError(f"The {level} threshold must be a finite amount (got {value}).")
     return result
 
 
@@ -200,10 +175,7 @@ def _require_levels(levels: pd.Series, allowed: tuple[str, ...], name: str) -> N
     unknown = ~levels.isin(allowed)
     if unknown.any():
         examples = levels[unknown].unique()[:5].tolist()
-        raise ValueError(
-            f"{name} has unknown level(s) {examples}; expected one of "
-            f"{', '.join(allowed)}."
-        )
+        raise ValueError(f"{name} has unknown level(s) {examples}; expected one of {', '.join(allowed)}.")
 
 
 def _cents(series: pd.Series) -> np.ndarray:
@@ -239,9 +211,7 @@ def _complete_cents(frame: pd.DataFrame, column: str) -> np.ndarray | None:
     return _cents(frame[column])
 
 
-def _round_half_up_div(
-    numerator: np.ndarray, denominator: np.ndarray
-) -> pd.arrays.IntegerArray:
+def _round_half_up_div(numerator: np.ndarray, denominator: np.ndarray) -> pd.arrays.IntegerArray:
     """Integer division rounded half away from zero (Decimal's ROUND_HALF_UP).
 
     Both arrays int64; the result is nullable Int64, NA where denominator is 0.
@@ -268,9 +238,7 @@ def customer_period_facts(lines: pd.DataFrame) -> pd.DataFrame:
     (``gross_margin_cents`` = Σ amount - Σ cost, ``orders`` = distinct order_id,
     ``order_lines`` = number of rows).
     """
-    _require_columns(
-        lines, ("customer_id", "order_id", "amount_cents", "cost_cents"), "lines"
-    )
+    _require_columns(lines, ("customer_id", "order_id", "amount_cents", "cost_cents"), "lines")
     amount = _cents(lines["amount_cents"])
     frame = pd.DataFrame(
         {
@@ -407,9 +375,7 @@ def migration_matrix(prev: pd.DataFrame, cur: pd.DataFrame) -> pd.DataFrame:
     )
     moves["from_level"] = moves["from_level"].fillna("new")
 
-    grid = pd.MultiIndex.from_product(
-        [MIGRATION_FROM, ALL_LEVELS], names=["from_level", "to_level"]
-    )
+    grid = pd.MultiIndex.from_product([MIGRATION_FROM, ALL_LEVELS], names=["from_level", "to_level"])
     matrix = (
         moves.groupby(["from_level", "to_level"])
         .agg(
@@ -465,9 +431,9 @@ def retention(prev: pd.DataFrame, cur: pd.DataFrame) -> dict[str, Any]:
         {
             "level": pd.Categorical(base["level"], categories=LEVELS_ACTIVE),
             "revenue_prev_cents": _cents(base["revenue_cents"]),
-            "revenue_cur_cents": cur_revenue.reindex(
-                base["customer_id"].to_numpy(), fill_value=0
-            ).to_numpy(dtype=np.int64),
+            "revenue_cur_cents": cur_revenue.reindex(base["customer_id"].to_numpy(), fill_value=0).to_numpy(
+                dtype=np.int64
+            ),
         }
     )
     cohort["retained"] = (cohort["revenue_cur_cents"] > 0).astype(np.int64)
@@ -482,21 +448,15 @@ def retention(prev: pd.DataFrame, cur: pd.DataFrame) -> dict[str, Any]:
         return {
             "customers_prev": int(row["customers_prev"]),
             "customers_retained": int(row["customers_retained"]),
-            "customer_retention": _ratio(
-                int(row["customers_retained"]), int(row["customers_prev"])
-            ),
+            "customer_retention": _ratio(int(row["customers_retained"]), int(row["customers_prev"])),
             "revenue_prev_cents": int(row["revenue_prev_cents"]),
             "revenue_cur_cents": int(row["revenue_cur_cents"]),
-            "revenue_retention": _ratio(
-                int(row["revenue_cur_cents"]), int(row["revenue_prev_cents"])
-            ),
+            "revenue_retention": _ratio(int(row["revenue_cur_cents"]), int(row["revenue_prev_cents"])),
         }
 
     overall = figures(per_level.sum())
     total = int(_cents(cur["revenue_cents"]).sum())
-    existing = int(
-        _cents(cur["revenue_cents"])[cur["existing"].to_numpy(dtype=bool)].sum()
-    )
+    existing = int(_cents(cur["revenue_cents"])[cur["existing"].to_numpy(dtype=bool)].sum())
     return {
         "customer_retention": overall["customer_retention"],
         "revenue_retention": overall["revenue_retention"],
@@ -507,9 +467,7 @@ def retention(prev: pd.DataFrame, cur: pd.DataFrame) -> dict[str, Any]:
         "revenue_cur_cents": overall["revenue_cur_cents"],
         "existing_revenue_cents": existing,
         "total_revenue_cents": total,
-        "by_level": [
-            {"level": level, **figures(per_level.loc[level])} for level in LEVELS_ACTIVE
-        ],
+        "by_level": [{"level": level, **figures(per_level.loc[level])} for level in LEVELS_ACTIVE],
     }
 
 
@@ -615,9 +573,7 @@ def _whale_peak(active: pd.DataFrame) -> dict[str, Any]:
         lossmaking_customers=int((profit < 0).sum()),
     )
     if total > 0:
-        cumulative = np.cumsum(
-            _cents(_sorted_by(active, "profit_cents", descending=True)["profit_cents"])
-        )
+        cumulative = np.cumsum(_cents(_sorted_by(active, "profit_cents", descending=True)["profit_cents"]))
         peak = int(np.argmax(cumulative))  # first index of the maximum
         figures.update(
             whale_peak_profit_share=int(cumulative[peak]) / total,
@@ -630,9 +586,7 @@ def _whale_peak(active: pd.DataFrame) -> dict[str, Any]:
 # --- curves ---------------------------------------------------------------------------
 
 
-def _cumulative_curve(
-    values_desc: np.ndarray, points: int, x_name: str, y_name: str
-) -> pd.DataFrame:
+def _cumulative_curve(values_desc: np.ndarray, points: int, x_name: str, y_name: str) -> pd.DataFrame:
     """Cumulative share curve from (0, 0) to (1, total/total), downsampled.
 
     Keeps at most ``points`` evenly spaced points (always the start and the end)
@@ -653,9 +607,7 @@ def _cumulative_curve(
 
 
 def _empty_curve(x_name: str, y_name: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {x_name: np.array([], dtype=float), y_name: np.array([], dtype=float)}
-    )
+    return pd.DataFrame({x_name: np.array([], dtype=float), y_name: np.array([], dtype=float)})
 
 
 def whale_curve(cur: pd.DataFrame, points: int = 200) -> pd.DataFrame:
@@ -673,9 +625,7 @@ def whale_curve(cur: pd.DataFrame, points: int = 200) -> pd.DataFrame:
     profit = _complete_cents(active, "profit_cents")
     if profit is None or not len(active) or profit.sum() <= 0:
         return _empty_curve("customer_share", "profit_share")
-    profit_desc = _cents(
-        _sorted_by(active, "profit_cents", descending=True)["profit_cents"]
-    )
+    profit_desc = _cents(_sorted_by(active, "profit_cents", descending=True)["profit_cents"])
     return _cumulative_curve(profit_desc, points, "customer_share", "profit_share")
 
 
@@ -691,9 +641,7 @@ def pareto_curve(cur: pd.DataFrame, points: int = 200) -> pd.DataFrame:
     active = _active(cur)
     if not len(active):
         return _empty_curve("customer_share", "revenue_share")
-    revenue_desc = _cents(
-        _sorted_by(active, "revenue_cents", descending=True)["revenue_cents"]
-    )
+    revenue_desc = _cents(_sorted_by(active, "revenue_cents", descending=True)["revenue_cents"])
     return _cumulative_curve(revenue_desc, points, "customer_share", "revenue_share")
 
 
@@ -717,9 +665,7 @@ def level_summary(cur: pd.DataFrame) -> pd.DataFrame:
     - ``avg_revenue_cents``, ``avg_profit_cents`` (Int64): total / customers,
       rounded half away from zero; ``<NA>`` for an empty level or missing total
     """
-    _require_columns(
-        cur, ("customer_id", "level", "revenue_cents", "gross_margin_cents"), "cur"
-    )
+    _require_columns(cur, ("customer_id", "level", "revenue_cents", "gross_margin_cents"), "cur")
     _require_levels(cur["level"], ALL_LEVELS, "cur")
     level = pd.Categorical(cur["level"], categories=ALL_LEVELS)
     grouped = pd.DataFrame(
@@ -732,9 +678,7 @@ def level_summary(cur: pd.DataFrame) -> pd.DataFrame:
     customers = grouped.size().to_numpy(dtype=np.int64)
     total_revenue = int(summary["revenue_cents"].sum())
     revenue_share = (
-        summary["revenue_cents"].to_numpy() / total_revenue
-        if total_revenue > 0
-        else np.full(len(ALL_LEVELS), np.nan)
+        summary["revenue_cents"].to_numpy() / total_revenue if total_revenue > 0 else np.full(len(ALL_LEVELS), np.nan)
     )
 
     def optional_sum(column: str) -> pd.arrays.IntegerArray:
@@ -755,9 +699,7 @@ def level_summary(cur: pd.DataFrame) -> pd.DataFrame:
             "gross_margin_cents": summary["gross_margin_cents"].to_numpy(),
             "allocated_cost_cents": allocated_cost,
             "profit_cents": profit,
-            "avg_revenue_cents": _round_half_up_div(
-                summary["revenue_cents"].to_numpy(), customers
-            ),
+            "avg_revenue_cents": _round_half_up_div(summary["revenue_cents"].to_numpy(), customers),
             # A missing total counts as an empty level: the average is <NA>.
             "avg_profit_cents": _round_half_up_div(
                 profit.fillna(0).to_numpy(dtype=np.int64),

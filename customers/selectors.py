@@ -102,8 +102,19 @@ def customers_known(*, period: Period) -> pd.DataFrame:
 def customer_period_frame(*, period: Period, fields: tuple[str, ...] = ()) -> pd.DataFrame:
     """The stored pyramid of a period: customer_id, external_id, name, level, rank,
     revenue_cents, gross_margin_cents, orders, order_lines, existing (+ extra customer fields)."""
-    cols = ["customer_id", "external_id", "name", "level", "rank", "revenue_cents", "gross_margin_cents",
-            "orders", "order_lines", "existing", *fields]
+    cols = [
+        "customer_id",
+        "external_id",
+        "name",
+        "level",
+        "rank",
+        "revenue_cents",
+        "gross_margin_cents",
+        "orders",
+        "order_lines",
+        "existing",
+        *fields,
+    ]
     rows = (
         CustomerPeriod.objects.filter(period=period)
         .annotate(
@@ -117,8 +128,14 @@ def customer_period_frame(*, period: Period, fields: tuple[str, ...] = ()) -> pd
     )
     df = pd.DataFrame.from_records(list(rows), columns=cols)
     return df.astype(
-        {"customer_id": "int64", "revenue_cents": "int64", "gross_margin_cents": "int64", "orders": "int64",
-         "order_lines": "int64", "existing": "bool"}
+        {
+            "customer_id": "int64",
+            "revenue_cents": "int64",
+            "gross_margin_cents": "int64",
+            "orders": "int64",
+            "order_lines": "int64",
+            "existing": "bool",
+        }
     )
 
 
@@ -133,7 +150,12 @@ def level_history(*, customer: Customer) -> list[dict]:
 LEVEL_ORDER = [c.value for c in Level]
 
 
-STAGE_LABELS = {"pyramid": "pyramid", "profit": "customer profit", "value": "customer value", "salesforce": "sales force"}
+STAGE_LABELS = {
+    "pyramid": "pyramid",
+    "profit": "customer profit",
+    "value": "customer value",
+    "salesforce": "sales force",
+}
 
 
 def computation_status(*, period: Period) -> dict:
@@ -144,8 +166,10 @@ def computation_status(*, period: Period) -> dict:
 
     from .models import Computation
 
-    rows = {r["stage"]: r for r in Computation.objects.filter(period=period).values(
-        "stage", "requested", "computed", "computed_at")}
+    rows = {
+        r["stage"]: r
+        for r in Computation.objects.filter(period=period).values("stage", "requested", "computed", "computed_at")
+    }
     stale = [s for s in STAGE_ORDER if s in rows and rows[s]["computed"] < rows[s]["requested"]]
     computed = [r["computed_at"] for r in rows.values() if r["computed_at"]]
     version = "-".join(str(rows[s]["computed"]) for s in STAGE_ORDER if s in rows)

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.bulk import replace_rows
 from config.eventbus import publish
 from config.intake import ErrorList, Layout, parse_date, parse_money_cents, parse_number, read_chunks, too_long
 
@@ -24,9 +25,7 @@ from .models import Customer, CustomerPeriod, CustomerStatus, Order, OrderLine, 
 Progress = Callable[[int], None] | None
 
 CUSTOMER_LAYOUT = Layout(("external_id", "name"), ("status", "industry", "city", "owner"))
-ORDER_LAYOUT = Layout(
-    ("order_id", "customer_id", "date", "amount"), ("cost", "quantity", "product", "product_group")
-)
+ORDER_LAYOUT = Layout(("order_id", "customer_id", "date", "amount"), ("cost", "quantity", "product", "product_group"))
 
 
 @dataclass
@@ -38,8 +37,13 @@ class ImportResult:
     periods: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "rows": self.rows, "created": self.created, "updated": self.updated,
-                "periods": self.periods}
+        return {
+            "kind": self.kind,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "periods": self.periods,
+        }
 
 
 # --- periods ----------------------------------------------------------------------------------
@@ -61,8 +65,10 @@ def periods_ensure(*, names: set[int]) -> dict[int, int]:
     """Create missing periods; returns {name: id} for the given names."""
     start_month = selectors.pyramid_settings_get().fiscal_year_start_month
     existing = dict(Period.objects.filter(name__in=names).values_list("name", "id"))
-    missing = [Period(name=n, start=period_bounds(n, start_month)[0], end=period_bounds(n, start_month)[1])
-               for n in sorted(names - existing.keys())]
+    missing = [
+        Period(name=n, start=period_bounds(n, start_month)[0], end=period_bounds(n, start_month)[1])
+        for n in sorted(names - existing.keys())
+    ]
     if missing:
         Period.objects.bulk_create(missing, ignore_conflicts=True)
         existing = dict(Period.objects.filter(name__in=names).values_list("name", "id"))
@@ -83,12 +89,17 @@ def _validate_customers_chunk(chunk: pd.DataFrame, errors: ErrorList, seen: dict
     errors.add_mask(chunk, chunk["name"] == "", "name", "missing name")
     errors.add_mask(chunk, too_long(chunk["name"], 200), "name", "longer than 200 characters")
     status = chunk["status"].str.lower().replace("", CustomerStatus.CUSTOMER)
-    errors.add_mask(chunk, ~status.isin(CustomerStatus.values), "status",
-                    "unknown status; use suspect, prospect or customer")
+    errors.add_mask(
+        chunk, ~status.isin(CustomerStatus.values), "status", "unknown status; use suspect, prospect or customer"
+    )
     for col in ("industry", "city"):
         errors.add_mask(chunk, too_long(chunk[col], 100), col, "longer than 100 characters")
-    errors.add_mask(chunk, (chunk["owner"] != "") & ~chunk["owner"].isin(pairs.keys()), "owner",
-                    "unknown rep pair code; create the pair first or leave the column empty")
+    errors.add_mask(
+        chunk,
+        (chunk["owner"] != "") & ~chunk["owner"].isin(pairs.keys()),
+        "owner",
+        "unknown rep pair code; create the pair first or leave the column empty",
+    )
     dup = chunk["external_id"].duplicated(keep=False) | chunk["external_id"].isin(seen.keys())
     dup &= chunk["external_id"] != ""
     errors.add_mask(chunk, dup, "external_id", "the customer id appears more than once in the file")
@@ -113,13 +124,20 @@ def customers_import(*, path: str | Path, acting_user=None, progress: Progress =
             chunk = _validate_customers_chunk(chunk, ErrorList(), {}, pairs)
             has_owner = chunk["owner"] != ""
             objs = [
-                Customer(external_id=r.external_id, name=r.name, status=r.status, industry=r.industry,
-                         city=r.city, pair_id=pairs.get(r.owner))
+                Customer(
+                    external_id=r.external_id,
+                    name=r.name,
+                    status=r.status,
+                    industry=r.industry,
+                    city=r.city,
+                    pair_id=pairs.get(r.owner),
+                )
                 for r in chunk.itertuples(index=False)
             ]
             update = ["name", "status", "industry", "city"] + (["pair"] if has_owner.all() else [])
-            Customer.objects.bulk_create(objs, batch_size=2000, update_conflicts=True,
-                                         unique_fields=["external_id"], update_fields=update)
+            Customer.objects.bulk_create(
+                objs, batch_size=2000, update_conflicts=True, unique_fields=["external_id"], update_fields=update
+            )
             if has_owner.any() and not has_owner.all():
                 for code, group in chunk[has_owner].groupby("owner"):
                     Customer.objects.filter(external_id__in=list(group["external_id"])).update(pair_id=pairs[code])
@@ -153,8 +171,12 @@ def _validate_orders_chunk(chunk: pd.DataFrame, errors: ErrorList, state: _Order
     errors.add_mask(chunk, chunk["order_id"] == "", "order_id", "missing order id")
     errors.add_mask(chunk, too_long(chunk["order_id"], 64), "order_id", "longer than 64 characters")
     customer_pk = chunk["customer_id"].map(state.customers)
-    errors.add_mask(chunk, customer_pk.isna(), "customer_id",
-                    "unknown customer; import the customer first (customers file) or correct the id")
+    errors.add_mask(
+        chunk,
+        customer_pk.isna(),
+        "customer_id",
+        "unknown customer; import the customer first (customers file) or correct the id",
+    )
     date, bad_date = parse_date(chunk["date"])
     errors.add_mask(chunk, bad_date, "date", "not a date; write it as YYYY-MM-DD")
     amount, bad_amount = parse_money_cents(chunk["amount"])
@@ -165,8 +187,12 @@ def _validate_orders_chunk(chunk: pd.DataFrame, errors: ErrorList, state: _Order
     errors.add_mask(chunk, bad_qty | (quantity.abs() >= 1e12), "quantity", "not a number")
     for col in ("product", "product_group"):
         errors.add_mask(chunk, too_long(chunk[col], 100), col, "longer than 100 characters")
-    errors.add_mask(chunk, (chunk["product_group"] != "") & (chunk["product"] == ""), "product_group",
-                    "a product group needs a product in the same row")
+    errors.add_mask(
+        chunk,
+        (chunk["product_group"] != "") & (chunk["product"] == ""),
+        "product_group",
+        "a product group needs a product in the same row",
+    )
     # An order belongs to one customer on one date, across all its rows.
     first = chunk.drop_duplicates("order_id")
     conflict = np.zeros(len(chunk), dtype=bool)
@@ -178,17 +204,27 @@ def _validate_orders_chunk(chunk: pd.DataFrame, errors: ErrorList, state: _Order
     conflict |= (expected != chunk["customer_id"]).to_numpy()
     expected_day = pd.to_datetime(chunk["order_id"].map(lambda o: state.orders.get(o, ("", None))[1]))
     conflict |= ((expected_day != date) & date.notna()).to_numpy()
-    errors.add_mask(chunk, pd.Series(conflict, index=chunk.index) & (chunk["order_id"] != ""), "order_id",
-                    "this order id appears earlier in the file with another customer or date; "
-                    "one order has one customer and one date")
+    errors.add_mask(
+        chunk,
+        pd.Series(conflict, index=chunk.index) & (chunk["order_id"] != ""),
+        "order_id",
+        "this order id appears earlier in the file with another customer or date; "
+        "one order has one customer and one date",
+    )
     # Line number = position of the row within its order in the file.
     offset = chunk["order_id"].map(lambda o: state.lines_seen.get(o, 0))
     line_no = offset + chunk.groupby("order_id", sort=False).cumcount() + 1
     counts = chunk["order_id"].value_counts()
     for oid, n in counts.items():
         state.lines_seen[oid] = state.lines_seen.get(oid, 0) + int(n)
-    return chunk.assign(customer_pk=customer_pk, date_parsed=date, amount_cents=amount, cost_cents=cost,
-                        quantity_num=quantity, line_no=line_no)
+    return chunk.assign(
+        customer_pk=customer_pk,
+        date_parsed=date,
+        amount_cents=amount,
+        cost_cents=cost,
+        quantity_num=quantity,
+        line_no=line_no,
+    )
 
 
 def _products_ensure(chunk: pd.DataFrame) -> pd.Series:
@@ -202,8 +238,10 @@ def _products_ensure(chunk: pd.DataFrame) -> pd.Series:
     group_ids = dict(ProductGroup.objects.filter(name__in=groups).values_list("name", "id"))
     products = named.drop_duplicates("product")
     Product.objects.bulk_create(
-        [Product(code=p, group_id=group_ids.get(g)) for p, g in zip(products["product"], products["product_group"],
-                                                                     strict=True)],
+        [
+            Product(code=p, group_id=group_ids.get(g))
+            for p, g in zip(products["product"], products["product_group"], strict=True)
+        ],
         ignore_conflicts=True,
     )
     ids = dict(Product.objects.filter(code__in=list(products["product"])).values_list("code", "id"))
@@ -217,8 +255,10 @@ def _upsert_sql(table: str, columns: list[str], conflict: list[str], update: lis
     changed = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in update)
     if connection.vendor == "sqlite":
         changed = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in update)
-    return (f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({', '.join(conflict)}) "
-            f"DO UPDATE SET {sets} WHERE {changed}")
+    return (
+        f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({', '.join(conflict)}) "
+        f"DO UPDATE SET {sets} WHERE {changed}"
+    )
 
 
 def orders_import(*, path: str | Path, acting_user=None, progress: Progress = None) -> ImportResult:
@@ -233,8 +273,12 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
     start_month = selectors.pyramid_settings_get().fiscal_year_start_month
     result = ImportResult("orders")
     order_table, line_table = Order._meta.db_table, OrderLine._meta.db_table
-    order_sql = _upsert_sql(order_table, ["external_id", "customer_id", "date", "period_id"], ["external_id"],
-                            ["customer_id", "date", "period_id"])
+    order_sql = _upsert_sql(
+        order_table,
+        ["external_id", "customer_id", "date", "period_id"],
+        ["external_id"],
+        ["customer_id", "date", "period_id"],
+    )
     line_sql = _upsert_sql(
         line_table,
         ["order_id", "line_no", "amount", "cost", "quantity", "product_id", "customer_id", "period_id"],
@@ -254,23 +298,47 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
             chunk = chunk.assign(period_pk=fy.map(period_ids).astype("int64"), product_pk=_products_ensure(chunk))
             touched_periods.update(int(p) for p in chunk["period_pk"].unique())
             orders = chunk.drop_duplicates("order_id")
-            old_periods = Order.objects.filter(external_id__in=list(orders["order_id"])).values_list(
-                "period_id", flat=True).distinct()
+            old_periods = (
+                Order.objects.filter(external_id__in=list(orders["order_id"]))
+                .values_list("period_id", flat=True)
+                .distinct()
+            )
             touched_periods.update(old_periods)
             with connection.cursor() as cur:
-                cur.executemany(order_sql, list(zip(
-                    orders["order_id"], orders["customer_pk"].astype("int64").tolist(),
-                    orders["date_parsed"].dt.date.tolist(), orders["period_pk"].tolist(), strict=True)))
+                cur.executemany(
+                    order_sql,
+                    list(
+                        zip(
+                            orders["order_id"],
+                            orders["customer_pk"].astype("int64").tolist(),
+                            orders["date_parsed"].dt.date.tolist(),
+                            orders["period_pk"].tolist(),
+                            strict=True,
+                        )
+                    ),
+                )
             order_pks = _ids_for(Order, "external_id", orders["order_id"].tolist())
             amounts = _decimal_text(chunk["amount_cents"])
             costs = _decimal_text(chunk["cost_cents"])
             quantities = chunk["quantity_num"].map(lambda q: str(Decimal(repr(q)).quantize(Decimal("0.001"))))
             product = chunk["product_pk"].astype(object).where(chunk["product_pk"].notna(), None)
             with connection.cursor() as cur:
-                cur.executemany(line_sql, list(zip(
-                    chunk["order_id"].map(order_pks).tolist(), chunk["line_no"].astype("int64").tolist(),
-                    amounts, costs, quantities.tolist(), product.tolist(),
-                    chunk["customer_pk"].astype("int64").tolist(), chunk["period_pk"].tolist(), strict=True)))
+                cur.executemany(
+                    line_sql,
+                    list(
+                        zip(
+                            chunk["order_id"].map(order_pks).tolist(),
+                            chunk["line_no"].astype("int64").tolist(),
+                            amounts,
+                            costs,
+                            quantities.tolist(),
+                            product.tolist(),
+                            chunk["customer_pk"].astype("int64").tolist(),
+                            chunk["period_pk"].tolist(),
+                            strict=True,
+                        )
+                    ),
+                )
             done += len(chunk)
             result.rows += len(chunk)
             if progress:
@@ -328,21 +396,24 @@ def pyramid_compute(*, period: Period) -> pd.DataFrame:
 def pyramid_store(period_id: int) -> int:
     """Recompute a period's pyramid and replace its stored rows in bulk. Returns the row count."""
     period = Period.objects.get(pk=period_id)
-    levels = pyramid_compute(period=period)
+    levels = pyramid_compute(period=period).rename(
+        columns={"revenue_cents": "revenue", "gross_margin_cents": "gross_margin", "bought_before": "existing"}
+    )
     with transaction.atomic():
-        CustomerPeriod.objects.filter(period=period).delete()
-        CustomerPeriod.objects.bulk_create(
-            [
-                CustomerPeriod(
-                    period_id=period.id, customer_id=int(r.customer_id), level=r.level,
-                    rank=int(r.rank) if r.rank and not pd.isna(r.rank) else None,
-                    revenue=Decimal(int(r.revenue_cents)).scaleb(-2),
-                    gross_margin=Decimal(int(r.gross_margin_cents)).scaleb(-2),
-                    orders=int(r.orders), order_lines=int(r.order_lines), existing=bool(r.bought_before),
-                )
-                for r in levels.itertuples(index=False)
-            ],
-            batch_size=5000,
+        replace_rows(
+            CustomerPeriod,
+            where={"period_id": period.id},
+            frame=levels,
+            columns={
+                "customer_id": "int",
+                "level": "str",
+                "rank": "int",
+                "revenue": "money",
+                "gross_margin": "money",
+                "orders": "int",
+                "order_lines": "int",
+                "existing": "bool",
+            },
         )
         publish(PyramidRecomputed(period_ids=(period.id,)))
     return len(levels)

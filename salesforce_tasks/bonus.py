@@ -120,9 +120,7 @@ class BonusComparison:
         return self.profit_based.total - self.revenue_based.total
 
 
-def attainment(
-    *, actual: Decimal, threshold: Decimal, target: Decimal, cap: Decimal
-) -> Decimal:
+def attainment(*, actual: Decimal, threshold: Decimal, target: Decimal, cap: Decimal) -> Decimal:
     """Attainment of one KPI: clamp((actual - threshold) / (target - threshold), 0, cap).
 
     Quantized to 4 decimals, ROUND_HALF_UP (after clamping). A target below the threshold
@@ -151,25 +149,17 @@ def bonus(*, base_amount: Decimal, kpis: list[KpiInput]) -> BonusResult:
     they and the base amount must be >= 0. A KPI whose actual is None scores 0.
     """
     if base_amount < 0:
-        raise ValueError(
-            f"The bonus base amount must be zero or more, not {base_amount}."
-        )
+        raise ValueError(f"The bonus base amount must be zero or more, not {base_amount}.")
     for kpi in kpis:
         if kpi.metric not in METRICS:
-            raise ValueError(
-                f"Unknown bonus metric {kpi.metric!r}; choose one of {', '.join(METRICS)}."
-            )
+            raise ValueError(f"Unknown bonus metric {kpi.metric!r}; choose one of {', '.join(METRICS)}.")
         if kpi.weight < 0:
-            raise ValueError(
-                f"The weight of KPI {kpi.metric!r} must be zero or more, not {kpi.weight}."
-            )
+            raise ValueError(f"The weight of KPI {kpi.metric!r} must be zero or more, not {kpi.weight}.")
 
     scores = [
         Decimal(0)
         if kpi.actual is None
-        else attainment(
-            actual=kpi.actual, threshold=kpi.threshold, target=kpi.target, cap=kpi.cap
-        )
+        else attainment(actual=kpi.actual, threshold=kpi.threshold, target=kpi.target, cap=kpi.cap)
         for kpi in kpis
     ]
     weighted = [kpi.weight * score for kpi, score in zip(kpis, scores, strict=True)]
@@ -230,11 +220,7 @@ def kpi_actuals(portfolio: pd.DataFrame) -> dict[str, Decimal | None]:
     profit_prev = credited("profit_prev_cents")
     known = ~np.isnan(profit_prev)
     prev_total = float(profit_prev[known].sum())
-    growth = (
-        None
-        if prev_total == 0
-        else _fraction(float(profit[known].sum()) - prev_total, abs(prev_total))
-    )
+    growth = None if prev_total == 0 else _fraction(float(profit[known].sum()) - prev_total, abs(prev_total))
 
     active = portfolio["active"].to_numpy(dtype=bool)
     active_prev = portfolio["active_prev"].to_numpy(dtype=bool)
@@ -256,9 +242,7 @@ def kpi_actuals(portfolio: pd.DataFrame) -> dict[str, Decimal | None]:
     }
 
 
-def kpi_inputs(
-    specs: list[KpiSpec], actuals: dict[str, Decimal | None]
-) -> list[KpiInput]:
+def kpi_inputs(specs: list[KpiSpec], actuals: dict[str, Decimal | None]) -> list[KpiInput]:
     """Attach each spec's actual from ``actuals`` (as returned by :func:`kpi_actuals`)."""
     return [spec.with_actual(actuals[spec.metric]) for spec in specs]
 
@@ -277,12 +261,8 @@ def compare_revenue_vs_profit_bonus(
     actuals = kpi_actuals(portfolio)
     return BonusComparison(
         actuals=actuals,
-        revenue_based=bonus(
-            base_amount=base_amount, kpis=kpi_inputs(revenue_kpis, actuals)
-        ),
-        profit_based=bonus(
-            base_amount=base_amount, kpis=kpi_inputs(profit_kpis, actuals)
-        ),
+        revenue_based=bonus(base_amount=base_amount, kpis=kpi_inputs(revenue_kpis, actuals)),
+        profit_based=bonus(base_amount=base_amount, kpis=kpi_inputs(profit_kpis, actuals)),
     )
 
 
@@ -292,13 +272,11 @@ def _to_cents(amount: Decimal) -> Decimal:
 
 def _cents_to_euros(cents: float) -> Decimal:
     # Round away float noise first (to a millionth of a cent) so that 50.5 cents rounds half up.
-    euros = (Decimal(repr(round(cents, 6))) / 100).quantize(
-        CENT, rounding=ROUND_HALF_UP
-    )
+    euros = (Decimal(repr(round(cents, 6))) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
     return euros + 0  # no negative zero
 
 
 def _fraction(numerator: float, denominator: float) -> Decimal:
-    return (
-        Decimal(repr(float(numerator))) / Decimal(repr(float(denominator)))
-    ).quantize(FRACTION_QUANTUM, rounding=ROUND_HALF_UP)
+    return (Decimal(repr(float(numerator))) / Decimal(repr(float(denominator)))).quantize(
+        FRACTION_QUANTUM, rounding=ROUND_HALF_UP
+    )

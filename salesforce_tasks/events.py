@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-from accounting.events import ProfitRecomputed
 from config.eventbus import Event, subscribe
 
 

@@ -52,7 +52,10 @@ class RepPair(models.Model):
     outside_rep = models.ForeignKey(SalesRep, on_delete=models.PROTECT, related_name="outside_pairs")
     inside_rep = models.ForeignKey(SalesRep, on_delete=models.PROTECT, related_name="inside_pairs")
     outside_share = models.DecimalField(
-        _("outside rep credit %"), max_digits=5, decimal_places=2, default=Decimal("50"),
+        _("outside rep credit %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("50"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     history = HistoricalRecords()
@@ -72,7 +75,11 @@ class PortfolioAssignment(models.Model):
     start = models.DateField(_("from"))
     end = models.DateField(_("until"), null=True, blank=True)
     outside_share = models.DecimalField(
-        _("outside rep credit %"), max_digits=5, decimal_places=2, null=True, blank=True,
+        _("outside rep credit %"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("Empty: the pair's split."),
     )
 
@@ -166,7 +173,9 @@ class BonusKpi(models.Model):
     rep = models.ForeignKey(SalesRep, null=True, blank=True, on_delete=models.CASCADE, related_name="kpis")
     pair = models.ForeignKey(RepPair, null=True, blank=True, on_delete=models.CASCADE, related_name="kpis")
     metric = models.CharField(_("metric"), max_length=30, choices=Metric)
-    weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=4, validators=[MinValueValidator(Decimal("0"))])
+    weight = models.DecimalField(
+        _("weight"), max_digits=5, decimal_places=4, validators=[MinValueValidator(Decimal("0"))]
+    )
     threshold = models.DecimalField(_("threshold"), max_digits=16, decimal_places=4)
     target = models.DecimalField(_("target"), max_digits=16, decimal_places=4)
     cap = models.DecimalField(_("cap"), max_digits=6, decimal_places=3, default=Decimal("1.5"))
@@ -176,7 +185,9 @@ class BonusKpi(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(rep__isnull=False, pair__isnull=True) | models.Q(rep__isnull=True, pair__isnull=False)),
+                condition=(
+                    models.Q(rep__isnull=False, pair__isnull=True) | models.Q(rep__isnull=True, pair__isnull=False)
+                ),
                 name="bonuskpi_rep_xor_pair",
             )
         ]
@@ -209,7 +220,9 @@ class Action(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=State, default=State.PROPOSED)
     notes = models.TextField(_("notes"), blank=True)
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     proposed_at = models.DateTimeField(auto_now_add=True)
     agreed_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)

@@ -34,9 +34,7 @@ VISIT_STATUSES: tuple[str, ...] = ("overdue", "due_soon", "ok", "no_norm")
 _FRACTION_TOLERANCE = 1e-9
 
 
-def credit_rollup(
-    results: pd.DataFrame, credits: pd.DataFrame, reps: pd.DataFrame
-) -> dict[str, pd.DataFrame]:
+def credit_rollup(results: pd.DataFrame, credits: pd.DataFrame, reps: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Credit each customer's results to the reps, pairs and teams that own it.
 
     ``results``: customer_id, revenue_cents, gross_margin_cents, allocated_cents, profit_cents
@@ -83,15 +81,11 @@ def credit_rollup(
     table = _credit_table(credits, reps)
     uncredited = sorted(set(results["customer_id"]) - set(table["customer_id"]))
     if uncredited:
-        raise ValueError(
-            f"These customers are in no portfolio: {', '.join(map(str, uncredited))}."
-        )
+        raise ValueError(f"These customers are in no portfolio: {', '.join(map(str, uncredited))}.")
 
     amounts = (
         table[["customer_id"]]
-        .merge(results, on="customer_id", how="left", validate="many_to_one")[
-            list(MONEY_COLUMNS)
-        ]
+        .merge(results, on="customer_id", how="left", validate="many_to_one")[list(MONEY_COLUMNS)]
         .fillna(0)
         .astype("int64")
     )
@@ -99,9 +93,7 @@ def credit_rollup(
     fraction = fraction / fraction.groupby(table["customer_id"]).transform("sum")
     pieces = table.assign(
         **{
-            column: _split_cents(
-                amounts[column], fraction, table["customer_id"], table["rep_id"]
-            )
+            column: _split_cents(amounts[column], fraction, table["customer_id"], table["rep_id"])
             for column in MONEY_COLUMNS
         },
         loss_making=amounts["profit_cents"].to_numpy() < 0,
@@ -110,26 +102,17 @@ def credit_rollup(
     rep = _rollup(pieces, reps, ["rep_id", "pair_id", "team_id"])
     pair = _rollup(pieces, reps, ["pair_id", "team_id"])
     team = _rollup(pieces, reps, ["team_id"])
-    company = _rollup(
-        pieces.assign(company=0), pd.DataFrame({"company": [0]}), ["company"]
-    ).drop(columns="company")
+    company = _rollup(pieces.assign(company=0), pd.DataFrame({"company": [0]}), ["company"]).drop(columns="company")
 
     expected = results[list(MONEY_COLUMNS)].sum()
     for column in MONEY_COLUMNS:
         total = int(expected[column])
-        assert (
-            int(rep[column].sum())
-            == int(pair[column].sum())
-            == int(team[column].sum())
-            == total
-        )
+        assert int(rep[column].sum()) == int(pair[column].sum()) == int(team[column].sum()) == total
         assert int(company[column].iloc[0]) == total
     return {"rep": rep, "pair": pair, "team": team, "company": company}
 
 
-def monthly_targets(
-    annual_cents: int, seasonality: list[float] | None = None
-) -> list[int]:
+def monthly_targets(annual_cents: int, seasonality: list[float] | None = None) -> list[int]:
     """Split an annual target into 12 monthly targets, in integer cents.
 
     ``seasonality``: 12 percentages (>= 0) that sum to 100 (within 1e-6; ValueError
@@ -142,15 +125,11 @@ def monthly_targets(
         seasonality = [1.0] * 12
     else:
         if len(seasonality) != 12:
-            raise ValueError(
-                f"Seasonality needs 12 monthly percentages, not {len(seasonality)}."
-            )
+            raise ValueError(f"Seasonality needs 12 monthly percentages, not {len(seasonality)}.")
         if any(p < 0 for p in seasonality):
             raise ValueError("Seasonality percentages must be zero or more.")
         if abs(sum(seasonality) - 100) > 1e-6:
-            raise ValueError(
-                f"Seasonality percentages must sum to 100, not {sum(seasonality):g}."
-            )
+            raise ValueError(f"Seasonality percentages must sum to 100, not {sum(seasonality):g}.")
     weights = pd.Series(seasonality, dtype="float64")
     months = _split_cents(
         pd.Series([int(annual_cents)] * 12, dtype="int64"),
@@ -193,11 +172,7 @@ def visit_plan(
         "customers",
     )
     all_norms = {**DEFAULT_VISIT_NORM_DAYS, **(norms or {})}
-    bad = {
-        level: days
-        for level, days in all_norms.items()
-        if days is not None and days <= 0
-    }
+    bad = {level: days for level, days in all_norms.items() if days is not None and days <= 0}
     if bad:
         raise ValueError(f"Visit norms must be a positive number of days: {bad}.")
 
@@ -217,9 +192,7 @@ def visit_plan(
         ["no_norm", "overdue", "due_soon"],
         default="ok",
     )
-    status_rank = pd.Series(status, index=customers.index).map(
-        {s: i for i, s in enumerate(VISIT_STATUSES)}
-    )
+    status_rank = pd.Series(status, index=customers.index).map({s: i for i, s in enumerate(VISIT_STATUSES)})
     return (
         customers.assign(
             next_due=next_due.dt.date,
@@ -300,11 +273,7 @@ def service_flags(
         + _euros(profit)
         + "."
     )
-    who = pd.Series(
-        np.where(
-            in_levels, level.fillna("").astype(str) + " customer", "high-value customer"
-        )
-    )
+    who = pd.Series(np.where(in_levels, level.fillna("").astype(str) + " customer", "high-value customer"))
     when = pd.Series(
         np.where(
             never,
@@ -330,18 +299,14 @@ def service_flags(
     )
 
 
-def _split_cents(
-    amount: pd.Series, fraction: pd.Series, group: pd.Series, tie: pd.Series
-) -> np.ndarray:
+def _split_cents(amount: pd.Series, fraction: pd.Series, group: pd.Series, tie: pd.Series) -> np.ndarray:
     """Split integer amounts into integer pieces by largest remainder.
 
     Row i gets about amount[i] × fraction[i]; the rows of one group repeat the group's amount
     and their fractions sum to 1. Pieces of a group sum exactly to its amount; leftover cents
     go to the largest fractional parts, ties by ``tie`` ascending.
     """
-    exact = np.round(
-        amount.to_numpy(dtype="float64") * fraction.to_numpy(dtype="float64"), 6
-    )
+    exact = np.round(amount.to_numpy(dtype="float64") * fraction.to_numpy(dtype="float64"), 6)
     floor = np.floor(exact)
     order = pd.DataFrame(
         {
@@ -354,16 +319,12 @@ def _split_cents(
     )
     short = order["amount"] - order.groupby("group")["floor"].transform("sum")
     position = (
-        order.sort_values(
-            ["group", "part", "tie"], ascending=[True, False, True], kind="stable"
-        )
+        order.sort_values(["group", "part", "tie"], ascending=[True, False, True], kind="stable")
         .groupby("group")
         .cumcount()
         .reindex(order.index)
     )
-    assert (
-        (short >= 0) & (short <= order.groupby("group")["floor"].transform("size"))
-    ).all()
+    assert ((short >= 0) & (short <= order.groupby("group")["floor"].transform("size"))).all()
     pieces = order["floor"] + (position < short).astype("int64")
     return pieces.to_numpy(dtype="int64")
 
@@ -388,31 +349,17 @@ def _credit_table(credits: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
     share = table["share"].astype("float64")
     share = share.fillna(1 / by_pair["rep_id"].transform("size"))
     weight = table["weight_in_period"].astype("float64")
-    if (
-        ((share < 0) | (share > 1)).any()
-        or ((weight < 0) | (weight > 1)).any()
-        or weight.isna().any()
-    ):
+    if ((share < 0) | (share > 1)).any() or ((weight < 0) | (weight > 1)).any() or weight.isna().any():
         raise ValueError("share and weight_in_period must lie between 0 and 1.")
     if (by_pair["weight_in_period"].transform("nunique") > 1).any():
-        raise ValueError(
-            "All reps of a pair must carry the same weight_in_period for a customer."
-        )
+        raise ValueError("All reps of a pair must carry the same weight_in_period for a customer.")
     share_sum = share.groupby([table["customer_id"], table["pair_id"]]).transform("sum")
     if (share_sum - 1).abs().gt(_FRACTION_TOLERANCE).any():
-        raise ValueError(
-            "The shares of a pair's reps must sum to 1 for every customer."
-        )
-    pair_weight = (
-        table.drop_duplicates(["customer_id", "pair_id"])
-        .groupby("customer_id")["weight_in_period"]
-        .sum()
-    )
+        raise ValueError("The shares of a pair's reps must sum to 1 for every customer.")
+    pair_weight = table.drop_duplicates(["customer_id", "pair_id"]).groupby("customer_id")["weight_in_period"].sum()
     if (pair_weight - 1).abs().gt(_FRACTION_TOLERANCE).any():
         raise ValueError("The weights in period of a customer's pairs must sum to 1.")
-    return table.drop(columns="rep_pair_id").assign(
-        share=share, weight_in_period=weight
-    )
+    return table.drop(columns="rep_pair_id").assign(share=share, weight_in_period=weight)
 
 
 def _check_reps(reps: pd.DataFrame) -> None:
@@ -427,9 +374,7 @@ def _rollup(pieces: pd.DataFrame, reps: pd.DataFrame, keys: list[str]) -> pd.Dat
     key = keys[0]
     money = pieces.groupby(key)[list(MONEY_COLUMNS)].sum()
     live = pieces[pieces["weight_in_period"] > 0].drop_duplicates([key, "customer_id"])
-    counts = live.groupby(key).agg(
-        customers=("customer_id", "size"), loss_making_customers=("loss_making", "sum")
-    )
+    counts = live.groupby(key).agg(customers=("customer_id", "size"), loss_making_customers=("loss_making", "sum"))
     frame = (
         reps[keys]
         .drop_duplicates(key)

@@ -58,3 +58,19 @@ def customer_scope_ids(user) -> QuerySet | None:
     if FINANCE in roles or user.is_superuser:
         return None
     return customer_scope(user).values("id")
+
+
+def visit_drivers(*, period) -> pd.DataFrame:
+    """customer_id, visits, visit_minutes of a period (one query): drivers for the allocation keys."""
+    import pandas as pd
+    from django.db.models import Count, Sum
+
+    from .models import Visit
+
+    rows = (
+        Visit.objects.filter(period=period)
+        .values("customer_id")
+        .annotate(visits=Count("id"), visit_minutes=Sum("minutes"))
+        .values_list("customer_id", "visits", "visit_minutes")
+    )
+    return pd.DataFrame.from_records(list(rows), columns=["customer_id", "visits", "visit_minutes"]).astype("int64")

@@ -25,15 +25,24 @@ class ValueSettings(models.Model):
         _("horizon (years)"), default=5, validators=[MinValueValidator(1), MaxValueValidator(30)]
     )
     discount_rate = models.DecimalField(
-        _("discount rate %"), max_digits=5, decimal_places=2, default=Decimal("8"),
+        _("discount rate %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("8"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     clv_threshold = models.DecimalField(
-        _("customer value threshold"), null=True, blank=True,
-        help_text=_("Empty: the median customer value of active customers."), **MONEY,
+        _("customer value threshold"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the median customer value of active customers."),
+        **MONEY,
     )
     product_value_threshold = models.DecimalField(
-        _("product value threshold"), max_digits=4, decimal_places=2, default=Decimal("7"),
+        _("product value threshold"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("7"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("10"))],
     )
     history = HistoricalRecords()
@@ -47,7 +56,9 @@ class SurveyResponse(models.Model):
     date = models.DateField(_("date"))
     round = models.CharField(_("round"), max_length=50, blank=True)
     score = models.DecimalField(
-        _("score"), max_digits=4, decimal_places=2,
+        _("score"),
+        max_digits=4,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("10"))],
     )
     comment = models.TextField(_("comment"), blank=True)
@@ -92,9 +103,7 @@ class SegmentTarget(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["period", "segment", "metric"], name="segmenttarget_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["period", "segment", "metric"], name="segmenttarget_unique")]
 
     def __str__(self) -> str:
         return f"{self.segment} {self.metric}: {self.target}"
@@ -111,9 +120,7 @@ class Scenario(models.Model):
 
     class Meta:
         ordering = ["-built_in", "name"]
-        constraints = [
-            models.UniqueConstraint(fields=["is_plan"], condition=models.Q(is_plan=True), name="one_plan")
-        ]
+        constraints = [models.UniqueConstraint(fields=["is_plan"], condition=models.Q(is_plan=True), name="one_plan")]
 
     def __str__(self) -> str:
         return self.name

@@ -50,9 +50,7 @@ class Levers:
     - ``discount_rate``, ``horizon``: for the discounted profit and its NPV.
     """
 
-    retention_change_points: dict[str, float] = field(
-        default_factory=_no_retention_change
-    )
+    retention_change_points: dict[str, float] = field(default_factory=_no_retention_change)
     upward_migration_points: float = 0.0
     acquisition_growth: float = 0.0
     spend_growth: float = 0.0
@@ -63,10 +61,7 @@ class Levers:
     def __post_init__(self) -> None:
         unknown = set(self.retention_change_points) - set(ACTIVE)
         if unknown:
-            raise ValueError(
-                "Levers: retention_change_points has unknown levels "
-                f"{sorted(unknown)}; use {ACTIVE}."
-            )
+            raise ValueError(f"Levers: retention_change_points has unknown levels {sorted(unknown)}; use {ACTIVE}.")
         for name in (
             "acquisition_growth",
             "spend_growth",
@@ -195,13 +190,9 @@ def project(baseline: Baseline, levers: Levers) -> pd.DataFrame:
 
     spend = (1.0 + levers.spend_growth) ** years
     cost_change = (1.0 + levers.cost_to_serve_change) ** years
-    revenue = round_cents(
-        active @ _vector(baseline.revenue_per_customer, ACTIVE) * spend
-    )
+    revenue = round_cents(active @ _vector(baseline.revenue_per_customer, ACTIVE) * spend)
     margin = round_cents(active @ _vector(baseline.margin_per_customer, ACTIVE) * spend)
-    cost = round_cents(
-        active @ _vector(baseline.cost_per_customer, ACTIVE) * cost_change
-    )
+    cost = round_cents(active @ _vector(baseline.cost_per_customer, ACTIVE) * cost_change)
     profit = margin - cost
     discounted = round_cents(profit / (1.0 + levers.discount_rate) ** years)
     npv = np.cumsum(np.where(years >= 1, discounted, 0)).astype("int64")
@@ -244,9 +235,7 @@ def baseline_from_frames(
 
     pairs = levels_prev.loc[levels_prev["level"].isin(STATES), ["customer_id", "level"]]
     pairs = pairs.rename(columns={"level": "from_level"}).merge(
-        levels_cur.loc[:, ["customer_id", "level"]].rename(
-            columns={"level": "to_level"}
-        ),
+        levels_cur.loc[:, ["customer_id", "level"]].rename(columns={"level": "to_level"}),
         on="customer_id",
         how="left",
     )
@@ -262,10 +251,7 @@ def baseline_from_frames(
     new_levels = active_now.loc[~was_in_chain, "level"].value_counts()
     new_customers = float(new_levels.sum())
     new_distribution = {
-        level: (
-            float(new_levels.get(level, 0)) / new_customers if new_customers else 0.0
-        )
-        for level in ACTIVE
+        level: (float(new_levels.get(level, 0)) / new_customers if new_customers else 0.0) for level in ACTIVE
     }
 
     money = ["revenue_cents", "gross_margin_cents", "allocated_cents"]

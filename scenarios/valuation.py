@@ -28,21 +28,11 @@ SEGMENTS: tuple[str, ...] = (
 )
 
 SEGMENT_STRATEGY: dict[str, str] = {
-    "partners": (
-        "Bind and integrate: deepen the relationship and make working together "
-        "hard to replace."
-    ),
-    "vulnerable": (
-        "Add value before a competitor does: find out what they miss and improve "
-        "the offer."
-    ),
-    "under_earning": (
-        "Raise price, up-sell and cross-sell, or move them to a cheaper service model."
-    ),
+    "partners": ("Bind and integrate: deepen the relationship and make working together hard to replace."),
+    "vulnerable": ("Add value before a competitor does: find out what they miss and improve the offer."),
+    "under_earning": ("Raise price, up-sell and cross-sell, or move them to a cheaper service model."),
     "low_low": "Serve efficiently (inside sales, self-service) or part ways.",
-    "unmeasured": (
-        "Survey them: without a product value score the right strategy is unknown."
-    ),
+    "unmeasured": ("Survey them: without a product value score the right strategy is unknown."),
 }
 
 # Values within this many cents of a half are treated as the half (float noise guard).
@@ -60,9 +50,7 @@ def round_cents(values: np.ndarray | pd.Series | float) -> np.ndarray:
     """
     x = np.round(np.asarray(values, dtype="float64"), _NOISE_DECIMALS)
     if np.isnan(x).any():
-        raise ValueError(
-            "round_cents: NaN amount; fill missing amounts before rounding."
-        )
+        raise ValueError("round_cents: NaN amount; fill missing amounts before rounding.")
     return (np.sign(x) * np.floor(np.abs(x) + 0.5)).astype("int64")
 
 
@@ -88,8 +76,7 @@ def transition_counts(pairs: pd.DataFrame) -> pd.DataFrame:
     if unknown.any():
         bad = sorted(map(str, to_level[unknown].unique()))
         raise ValueError(
-            f"transition_counts: to_level must be one of {STATES} for customers "
-            f"that were in the chain; got {bad}."
+            f"transition_counts: to_level must be one of {STATES} for customers that were in the chain; got {bad}."
         )
     n = len(STATES)
     from_code = pd.Categorical(from_level, categories=STATES).codes.astype("int64")
@@ -214,11 +201,7 @@ def customer_value(
     factor = pd.Series(surv.to_numpy() @ discount, index=surv.index)
 
     level_factor = customers["level"].map(factor).fillna(0.0).to_numpy(dtype="float64")
-    profit = (
-        pd.to_numeric(customers["profit_cents"], errors="raise")
-        .fillna(0)
-        .to_numpy(dtype="float64")
-    )
+    profit = pd.to_numeric(customers["profit_cents"], errors="raise").fillna(0).to_numpy(dtype="float64")
     return pd.DataFrame(
         {
             "customer_id": customers["customer_id"].to_numpy(),
@@ -251,9 +234,7 @@ def product_value(responses: pd.DataFrame) -> pd.DataFrame:
     Returns ``customer_id, product_value (float64), responses (int64), round``, sorted
     by ``customer_id``.
     """
-    scored = responses.loc[
-        responses["score"].notna(), ["customer_id", "round", "date", "score"]
-    ]
+    scored = responses.loc[responses["score"].notna(), ["customer_id", "round", "date", "score"]]
     scores = pd.to_numeric(scored["score"], errors="raise")
     if ((scores < 0) | (scores > 10)).any():
         raise ValueError("product_value: scores must be between 0 and 10.")
@@ -263,11 +244,7 @@ def product_value(responses: pd.DataFrame) -> pd.DataFrame:
         .loc[:, ["customer_id", "round"]]
     )
     in_latest = scored.merge(latest, on=["customer_id", "round"], how="inner")
-    summary = (
-        in_latest.groupby(["customer_id", "round"], sort=True)["score"]
-        .agg(["mean", "count"])
-        .reset_index()
-    )
+    summary = in_latest.groupby(["customer_id", "round"], sort=True)["score"].agg(["mean", "count"]).reset_index()
     return pd.DataFrame(
         {
             "customer_id": summary["customer_id"].to_numpy(),

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounting.allocation import (
+    DRIVER_COLUMNS,
     KEYS,
     LEVELS,
     NATURES,
@@ -37,15 +38,7 @@ DRIVER_DEFAULTS = {
     "visits": 0,
     "visit_minutes": 0,
 }
-INT_DRIVERS = [
-    "customer_id",
-    "revenue_cents",
-    "gross_margin_cents",
-    "orders",
-    "order_lines",
-    "visits",
-    "visit_minutes",
-]
+INT_DRIVERS = [c for c in DRIVER_COLUMNS if c not in ("external_id", "active", "level")]
 
 
 def drivers_frame(*rows: dict) -> pd.DataFrame:
@@ -203,6 +196,18 @@ def test_per_level_takes_decimal_weights_exactly():
     result = allocate_pools(drivers, pools)
 
     assert result.allocations["amount_cents"].tolist() == [1_00, 2_00]
+
+
+def test_per_level_warns_about_active_customers_without_a_level():
+    drivers = drivers_frame({"customer_id": 1, "level": "top"}, {"customer_id": 2, "level": "inactive"})
+    pools = pools_frame({"pool_id": 1, "amount_cents": 7_00, "key": "per_level"})
+
+    result = allocate_pools(drivers, pools)
+
+    pd.testing.assert_frame_equal(result.allocations, allocations_frame((1, 1, 7_00, 1.0)))
+    assert pool_row(result, 1)["warning"] == (
+        "1 active customer(s) have no pyramid level and carry none of this pool; recompute the pyramid."
+    )
 
 
 def test_revenue_key_is_proportional_and_rounds_by_largest_remainder():
@@ -467,7 +472,7 @@ def test_revenue_shares_are_exact_beyond_int64_products(amount_cents):
         {i + 1: r for i, r in enumerate(revenue)},
         {i + 1: f"X{5 - i}" for i in range(len(revenue))},
     )
-    got = dict(zip(result.allocations["customer_id"], result.allocations["amount_cents"]))
+    got = result.allocations.set_index("customer_id")["amount_cents"].to_dict()
     assert got == expected
 
 

@@ -42,15 +42,11 @@ def customers_frame(rows: list[tuple]) -> pd.DataFrame:
             "bought_before",
         ],
     )
-    return frame.astype(
-        {"customer_id": "int64", "revenue_cents": "int64", "bought_before": bool}
-    )
+    return frame.astype({"customer_id": "int64", "revenue_cents": "int64", "bought_before": bool})
 
 
 def with_levels(frame: pd.DataFrame, levels: list[str], ranks: list) -> pd.DataFrame:
-    return frame.assign(
-        level=pd.array(levels, dtype="str"), rank=pd.array(ranks, dtype="Int64")
-    )
+    return frame.assign(level=pd.array(levels, dtype="str"), rank=pd.array(ranks, dtype="Int64"))
 
 
 # --- facts ----------------------------------------------------------------------------
@@ -111,9 +107,7 @@ def test_customer_period_facts_counts_integer_order_ids_and_empty_input():
 
 def test_customer_period_facts_names_missing_columns():
     with pytest.raises(ValueError, match="cost_cents"):
-        customer_period_facts(
-            pd.DataFrame({"customer_id": [1], "order_id": [1], "amount_cents": [1]})
-        )
+        customer_period_facts(pd.DataFrame({"customer_id": [1], "order_id": [1], "amount_cents": [1]}))
 
 
 # --- scheme ---------------------------------------------------------------------------
@@ -180,9 +174,7 @@ def test_scheme_validate_rejects_with_a_readable_message(scheme, message):
 
 def test_scheme_validate_accepts_shares_summing_to_one_and_equal_thresholds():
     PyramidScheme(top_share=0.2, big_share=0.3, medium_share=0.5).validate()
-    PyramidScheme(
-        top_share=0.7, big_share=0.2, medium_share=0.1
-    ).validate()  # 0.99999...
+    PyramidScheme(top_share=0.7, big_share=0.2, medium_share=0.1).validate()  # 0.99999...
     PyramidScheme(
         kind="thresholds",
         top_threshold=Decimal(1000),
@@ -295,9 +287,7 @@ def test_assign_levels_rank_share_n7_with_ties_and_non_active_customers():
 
 
 def test_assign_levels_keeps_the_input_index_and_row_order():
-    customers = customers_frame(
-        [(1, "B", "customer", 100, False), (2, "A", "customer", 100, False)]
-    ).set_axis([10, 20])
+    customers = customers_frame([(1, "B", "customer", 100, False), (2, "A", "customer", 100, False)]).set_axis([10, 20])
     scheme = PyramidScheme(top_share=0.5, big_share=0.0, medium_share=0.0)
     result = assign_levels(customers, scheme=scheme)
     expected = with_levels(customers, ["small", "top"], [2, 1])
@@ -332,9 +322,7 @@ def test_assign_levels_thresholds_compare_in_cents_inclusive():
 
 
 def test_assign_levels_thresholds_accept_floats():
-    scheme = PyramidScheme(
-        kind="thresholds", top_threshold=10.0, big_threshold=5.5, medium_threshold=0.1
-    )
+    scheme = PyramidScheme(kind="thresholds", top_threshold=10.0, big_threshold=5.5, medium_threshold=0.1)
     customers = customers_frame(
         [
             (1, "A", "customer", 1_000, True),
@@ -358,12 +346,8 @@ def test_assign_levels_without_active_customers_and_empty_input():
 
 def test_assign_levels_rejects_unknown_status_and_duplicates():
     with pytest.raises(ValueError, match="unknown status"):
-        assign_levels(
-            customers_frame([(1, "A", "lost", 0, False)]), scheme=PyramidScheme()
-        )
-    duplicated = customers_frame(
-        [(1, "A", "customer", 5, False), (1, "A", "customer", 6, False)]
-    )
+        assign_levels(customers_frame([(1, "A", "lost", 0, False)]), scheme=PyramidScheme())
+    duplicated = customers_frame([(1, "A", "customer", 5, False), (1, "A", "customer", 6, False)])
     with pytest.raises(ValueError, match="more than one row"):
         assign_levels(duplicated, scheme=PyramidScheme())
 
@@ -374,13 +358,9 @@ def test_assign_levels_rejects_unknown_status_and_duplicates():
 def grid(cells: dict[tuple[str, str], tuple[int, int]]) -> pd.DataFrame:
     """The full migration grid with zeros except the given (customers, revenue) cells."""
     rows = [
-        (source, target, *cells.get((source, target), (0, 0)))
-        for source in MIGRATION_FROM
-        for target in ALL_LEVELS
+        (source, target, *cells.get((source, target), (0, 0))) for source in MIGRATION_FROM for target in ALL_LEVELS
     ]
-    frame = pd.DataFrame(
-        rows, columns=["from_level", "to_level", "customers", "revenue_cents"]
-    )
+    frame = pd.DataFrame(rows, columns=["from_level", "to_level", "customers", "revenue_cents"])
     return frame.astype({"customers": "int64", "revenue_cents": "int64"})
 
 
@@ -450,9 +430,7 @@ def test_migration_matrix_sums_a_cell_and_handles_no_previous_period():
             "level": pd.Series([], dtype="str"),
         }
     )
-    pd.testing.assert_frame_equal(
-        migration_matrix(prev, cur), grid({("new", "small"): (2, 500)})
-    )
+    pd.testing.assert_frame_equal(migration_matrix(prev, cur), grid({("new", "small"): (2, 500)}))
 
 
 def test_migration_matrix_rejects_unknown_levels():
@@ -550,12 +528,8 @@ def test_retention_counts_a_customer_missing_from_cur_as_lost():
 
 
 def test_retention_is_none_without_denominators():
-    prev = pd.DataFrame(
-        {"customer_id": [1], "level": ["prospect"], "revenue_cents": [0]}
-    )
-    cur = pd.DataFrame(
-        {"customer_id": [1], "revenue_cents": [-200], "existing": [False]}
-    )
+    prev = pd.DataFrame({"customer_id": [1], "level": ["prospect"], "revenue_cents": [0]})
+    cur = pd.DataFrame({"customer_id": [1], "revenue_cents": [-200], "existing": [False]})
     result = retention(prev, cur)
     assert result["customer_retention"] is None
     assert result["revenue_retention"] is None
@@ -565,9 +539,7 @@ def test_retention_is_none_without_denominators():
 
 
 def test_retention_rejects_an_active_customer_without_an_active_level():
-    prev = pd.DataFrame(
-        {"customer_id": [1], "level": ["inactive"], "revenue_cents": [10]}
-    )
+    prev = pd.DataFrame({"customer_id": [1], "level": ["inactive"], "revenue_cents": [10]})
     cur = pd.DataFrame({"customer_id": [1], "revenue_cents": [10], "existing": [True]})
     with pytest.raises(ValueError, match="active in P-1"):
         retention(prev, cur)
@@ -649,9 +621,7 @@ def test_concentration_without_accounting_or_with_stale_accounting():
     ):
         assert result[key] is None, key
     # An active customer without a profit row (accounting is stale): no partial figures.
-    stale = concentration_example().astype(
-        {"profit_cents": "Int64", "allocated_cost_cents": "Int64"}
-    )
+    stale = concentration_example().astype({"profit_cents": "Int64", "allocated_cost_cents": "Int64"})
     stale.loc[1, ["profit_cents", "allocated_cost_cents"]] = pd.NA
     assert concentration(stale)["whale_peak_profit_share"] is None
     assert concentration(stale)["bottom20_revenue_cost_share"] is None
@@ -778,24 +748,14 @@ def test_level_summary_with_accounting():
             "revenue_cents": [60_000, 30_001, 0, 10_199, -200, 0, 0],
             "revenue_share": [0.6, 0.30001, 0.0, 0.10199, -0.002, 0.0, 0.0],
             "gross_margin_cents": [20_000, 9_000, 0, 3_000, -50, 0, 0],
-            "allocated_cost_cents": pd.array(
-                [5_000, 5_000, 0, 4_000, 0, 0, 0], dtype="Int64"
-            ),
-            "profit_cents": pd.array(
-                [15_000, 4_001, 0, -1_000, -50, 0, 0], dtype="Int64"
-            ),
+            "allocated_cost_cents": pd.array([5_000, 5_000, 0, 4_000, 0, 0, 0], dtype="Int64"),
+            "profit_cents": pd.array([15_000, 4_001, 0, -1_000, -50, 0, 0], dtype="Int64"),
             # 30001/2 = 15000.5 -> 15001; 10199/2 = 5099.5 -> 5100
-            "avg_revenue_cents": pd.array(
-                [60_000, 15_001, pd.NA, 5_100, -200, 0, pd.NA], dtype="Int64"
-            ),
+            "avg_revenue_cents": pd.array([60_000, 15_001, pd.NA, 5_100, -200, 0, pd.NA], dtype="Int64"),
             # 4001/2 = 2000.5 -> 2001; -1000/2 = -500
-            "avg_profit_cents": pd.array(
-                [15_000, 2_001, pd.NA, -500, -50, 0, pd.NA], dtype="Int64"
-            ),
+            "avg_profit_cents": pd.array([15_000, 2_001, pd.NA, -500, -50, 0, pd.NA], dtype="Int64"),
         }
-    ).astype(
-        {"customers": "int64", "revenue_cents": "int64", "gross_margin_cents": "int64"}
-    )
+    ).astype({"customers": "int64", "revenue_cents": "int64", "gross_margin_cents": "int64"})
     pd.testing.assert_frame_equal(level_summary(cur), expected)
 
 
@@ -856,23 +816,13 @@ def test_level_summary_share_is_nan_when_total_revenue_is_not_positive():
 
 # --- properties -----------------------------------------------------------------------
 
-revenues = st.lists(
-    st.integers(min_value=-5_000, max_value=5_000), min_size=0, max_size=300
-)
+revenues = st.lists(st.integers(min_value=-5_000, max_value=5_000), min_size=0, max_size=300)
 
 
 def random_customers(values: list[int], data: st.DataObject) -> pd.DataFrame:
     n = len(values)
-    external_ids = data.draw(
-        st.lists(
-            st.text("ABC0", min_size=1, max_size=3), min_size=n, max_size=n, unique=True
-        )
-    )
-    statuses = data.draw(
-        st.lists(
-            st.sampled_from(["suspect", "prospect", "customer"]), min_size=n, max_size=n
-        )
-    )
+    external_ids = data.draw(st.lists(st.text("ABC0", min_size=1, max_size=3), min_size=n, max_size=n, unique=True))
+    statuses = data.draw(st.lists(st.sampled_from(["suspect", "prospect", "customer"]), min_size=n, max_size=n))
     bought_before = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
     return pd.DataFrame(
         {
@@ -893,23 +843,13 @@ permille = st.integers(min_value=0, max_value=1_000)
 def test_property_level_counts_follow_the_ceil_rules(values, top, big, medium, data):
     if top + big + medium > 1_000:
         top, big, medium = 10, 40, 150
-    scheme = PyramidScheme(
-        top_share=top / 1_000, big_share=big / 1_000, medium_share=medium / 1_000
-    )
+    scheme = PyramidScheme(top_share=top / 1_000, big_share=big / 1_000, medium_share=medium / 1_000)
     result = assign_levels(random_customers(values, data), scheme=scheme)
     active = result[result["revenue_cents"] > 0]
     n = len(active)
     # Exact cutoffs: ceil of the cumulative share (in rational arithmetic) times N.
-    exact = [
-        math.ceil(Fraction(cumulative, 1_000) * n)
-        for cumulative in (top, top + big, top + big + medium)
-    ]
-    counts = (
-        active["level"]
-        .value_counts()
-        .reindex(list(LEVELS_ACTIVE), fill_value=0)
-        .tolist()
-    )
+    exact = [math.ceil(Fraction(cumulative, 1_000) * n) for cumulative in (top, top + big, top + big + medium)]
+    counts = active["level"].value_counts().reindex(list(LEVELS_ACTIVE), fill_value=0).tolist()
     assert counts == [exact[0], exact[1] - exact[0], exact[2] - exact[1], n - exact[2]]
     # Ranks are 1..N, revenue descending, ties by external id ascending.
     by_rank = active.sort_values("rank")
@@ -929,30 +869,21 @@ def test_property_level_counts_follow_the_ceil_rules(values, top, big, medium, d
 @settings(max_examples=100, deadline=None)
 @given(
     prev_values=revenues,
-    cur_values=st.lists(
-        st.integers(min_value=-5_000, max_value=5_000), min_size=300, max_size=300
-    ),
+    cur_values=st.lists(st.integers(min_value=-5_000, max_value=5_000), min_size=300, max_size=300),
     data=st.data(),
 )
 def test_property_retention_and_migration_reconcile(prev_values, cur_values, data):
     prev = assign_levels(random_customers(prev_values, data), scheme=PyramidScheme())
     n_prev = len(prev_values)
     cur_customers = random_customers(cur_values[: n_prev + 5], data).assign(
-        bought_before=lambda frame: frame["customer_id"].isin(
-            prev["customer_id"][prev["revenue_cents"] > 0]
-        )
+        bought_before=lambda frame: frame["customer_id"].isin(prev["customer_id"][prev["revenue_cents"] > 0])
     )
     cur = assign_levels(cur_customers, scheme=PyramidScheme())
 
     result = retention(prev, cur.rename(columns={"bought_before": "existing"}))
     by_level = result["by_level"]
-    assert sum(level["customers_prev"] for level in by_level) == int(
-        (prev["revenue_cents"] > 0).sum()
-    )
-    assert (
-        sum(level["revenue_cur_cents"] for level in by_level)
-        == result["revenue_cur_cents"]
-    )
+    assert sum(level["customers_prev"] for level in by_level) == int((prev["revenue_cents"] > 0).sum())
+    assert sum(level["revenue_cur_cents"] for level in by_level) == result["revenue_cur_cents"]
     for figures in [result, *by_level]:
         if figures["customers_prev"] == 0:
             assert figures["customer_retention"] is None
@@ -977,12 +908,8 @@ def test_property_concentration_bounds(values, data):
     cur = random_customers(values, data)
     n = len(cur)
     cur = cur.assign(
-        allocated_cost_cents=data.draw(
-            st.lists(st.integers(0, 1_000), min_size=n, max_size=n)
-        ),
-        profit_cents=data.draw(
-            st.lists(st.integers(-2_000, 2_000), min_size=n, max_size=n)
-        ),
+        allocated_cost_cents=data.draw(st.lists(st.integers(0, 1_000), min_size=n, max_size=n)),
+        profit_cents=data.draw(st.lists(st.integers(-2_000, 2_000), min_size=n, max_size=n)),
     )
     result = concentration(cur)
     n_active = int((cur["revenue_cents"] > 0).sum())
@@ -990,11 +917,7 @@ def test_property_concentration_bounds(values, data):
     if n_active == 0:
         return
     assert result["top20_customers"] == ceil_share(0.2, n_active)
-    assert (
-        result["top20_customers"] / n_active - 1e-12
-        <= result["top20_revenue_share"]
-        <= 1.0
-    )
+    assert result["top20_customers"] / n_active - 1e-12 <= result["top20_revenue_share"] <= 1.0
     assert 0.0 < result["customers_share_for_80pct_revenue"] <= 1.0
     assert 1 <= result["bottom20_customers"] <= n_active
     if result["bottom20_revenue_cost_share"] is not None:
@@ -1003,9 +926,7 @@ def test_property_concentration_bounds(values, data):
         assert result["whale_peak_profit_share"] >= 1.0
         assert 0.0 < result["whale_peak_customer_share"] <= 1.0
         curve = whale_curve(cur, points=20)
-        assert curve["profit_share"].max() == pytest.approx(
-            result["whale_peak_profit_share"]
-        )
+        assert curve["profit_share"].max() == pytest.approx(result["whale_peak_profit_share"])
         assert curve.iloc[-1].tolist() == [1.0, 1.0]
     pareto = pareto_curve(cur, points=20)
     assert pareto["customer_share"].is_monotonic_increasing

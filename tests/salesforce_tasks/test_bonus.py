@@ -18,9 +18,7 @@ from salesforce_tasks.bonus import (
 D = Decimal
 
 
-def kpi(
-    metric="portfolio_profit", *, weight, actual, threshold="0", target="100", cap="1.5"
-):
+def kpi(metric="portfolio_profit", *, weight, actual, threshold="0", target="100", cap="1.5"):
     return KpiInput(
         metric=metric,
         weight=D(weight),
@@ -48,18 +46,14 @@ def test_every_metric_has_a_label():
     ],
 )
 def test_attainment_clamps_between_zero_and_cap(actual, expected):
-    result = attainment(
-        actual=D(actual), threshold=D("90"), target=D("110"), cap=D("1.5")
-    )
+    result = attainment(actual=D(actual), threshold=D("90"), target=D("110"), cap=D("1.5"))
     assert result == D(expected)
     assert str(result) == expected
 
 
 def test_attainment_quantizes_to_four_decimals_half_up():
     # 1/20000 = 0.00005 exactly: half up gives 0.0001 (half even would give 0.0000)
-    assert attainment(actual=D(1), threshold=D(0), target=D(20000), cap=D(2)) == D(
-        "0.0001"
-    )
+    assert attainment(actual=D(1), threshold=D(0), target=D(20000), cap=D(2)) == D("0.0001")
     assert attainment(actual=D(2), threshold=D(0), target=D(3), cap=D(2)) == D("0.6667")
 
 
@@ -72,19 +66,13 @@ def test_attainment_quantizes_to_four_decimals_half_up():
         ("0.95", "0.5", "0.5000"),
     ],
 )
-def test_attainment_with_target_equal_to_threshold_is_all_or_nothing(
-    actual, cap, expected
-):
-    result = attainment(
-        actual=D(actual), threshold=D("0.90"), target=D("0.90"), cap=D(cap)
-    )
+def test_attainment_with_target_equal_to_threshold_is_all_or_nothing(actual, cap, expected):
+    result = attainment(actual=D(actual), threshold=D("0.90"), target=D("0.90"), cap=D(cap))
     assert result == D(expected)
 
 
 def test_attainment_lower_is_better_when_target_below_threshold():
-    assert attainment(actual=D(7), threshold=D(10), target=D(5), cap=D(1)) == D(
-        "0.6000"
-    )
+    assert attainment(actual=D(7), threshold=D(10), target=D(5), cap=D(1)) == D("0.6000")
 
 
 def test_attainment_rejects_a_negative_cap():
@@ -135,19 +123,14 @@ def test_bonus_negative_remainder_is_taken_from_the_first_of_equal_lines():
     # exact 0.005 × 3: lines round up to 0.01 each (0.03) but the total 0.015 rounds to 0.02
     result = bonus(
         base_amount=D("1.00"),
-        kpis=[
-            kpi(m, weight="0.005", actual="100")
-            for m in ("portfolio_profit", "revenue", "gross_margin")
-        ],
+        kpis=[kpi(m, weight="0.005", actual="100") for m in ("portfolio_profit", "revenue", "gross_margin")],
     )
     assert result.total == D("0.02")
     assert [line.amount for line in result.lines] == [D("0.00"), D("0.01"), D("0.01")]
 
 
 def test_bonus_scores_an_unmeasurable_kpi_zero():
-    result = bonus(
-        base_amount=D("1000"), kpis=[kpi("profit_growth", weight="1", actual=None)]
-    )
+    result = bonus(base_amount=D("1000"), kpis=[kpi("profit_growth", weight="1", actual=None)])
     assert result.lines[0].attainment == D(0)
     assert result.total == D("0.00")
 
@@ -201,9 +184,7 @@ def test_kpi_actuals_growth_divides_by_the_absolute_previous_profit():
 
 
 def test_kpi_actuals_undefined_ratios_are_none():
-    portfolio = four_customer_portfolio().assign(
-        profit_prev_cents=np.nan, active_prev=False
-    )
+    portfolio = four_customer_portfolio().assign(profit_prev_cents=np.nan, active_prev=False)
     actuals = kpi_actuals(portfolio)
     assert actuals["profit_growth"] is None
     assert actuals["customer_retention"] is None

@@ -20,9 +20,9 @@ COLUMNS = [*MONEY_COLUMNS, "customers", "loss_making_customers"]
 
 
 def money_frame(ids: dict, rows: list[list[int]]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {**ids, **{c: [row[i] for row in rows] for i, c in enumerate(COLUMNS)}}
-    ).astype({c: "int64" for c in COLUMNS})
+    return pd.DataFrame({**ids, **{c: [row[i] for row in rows] for i, c in enumerate(COLUMNS)}}).astype(
+        {c: "int64" for c in COLUMNS}
+    )
 
 
 # --- credit_rollup ---------------------------------------------------------------------------
@@ -88,9 +88,7 @@ def test_credit_rollup_with_a_reassignment_and_60_40_shares():
             [0, 0, 0, 0, 0, 0],
         ],
     )
-    expected_team = money_frame(
-        {"team_id": ["T1", "T2"]}, [[10501, 3433, 1300, 2133, 2, 1], [0, 0, 0, 0, 0, 0]]
-    )
+    expected_team = money_frame({"team_id": ["T1", "T2"]}, [[10501, 3433, 1300, 2133, 2, 1], [0, 0, 0, 0, 0, 0]])
     expected_company = money_frame({}, [[10501, 3433, 1300, 2133, 2, 1]])
 
     pd.testing.assert_frame_equal(rollup["rep"], expected_rep)
@@ -101,9 +99,7 @@ def test_credit_rollup_with_a_reassignment_and_60_40_shares():
 
 def test_credit_rollup_rejects_an_uncredited_customer():
     results, credits, reps = two_customer_case()
-    results = pd.concat(
-        [results, results.iloc[[0]].assign(customer_id=3)], ignore_index=True
-    )
+    results = pd.concat([results, results.iloc[[0]].assign(customer_id=3)], ignore_index=True)
     with pytest.raises(ValueError, match="in no portfolio: 3"):
         credit_rollup(results, credits, reps)
 
@@ -140,22 +136,12 @@ def portfolios(draw):
     amount = st.integers(-10_000_000, 10_000_000)
     results, credits = [], []
     for customer in range(draw(st.integers(1, 8))):
-        results.append(
-            {"customer_id": customer, **{c: draw(amount) for c in MONEY_COLUMNS}}
-        )
-        pairs = draw(
-            st.lists(st.integers(0, n_pairs - 1), min_size=1, max_size=3, unique=True)
-        )
-        periods = draw(
-            st.lists(st.integers(1, 365), min_size=len(pairs), max_size=len(pairs))
-        )
+        results.append({"customer_id": customer, **{c: draw(amount) for c in MONEY_COLUMNS}})
+        pairs = draw(st.lists(st.integers(0, n_pairs - 1), min_size=1, max_size=3, unique=True))
+        periods = draw(st.lists(st.integers(1, 365), min_size=len(pairs), max_size=len(pairs)))
         for pair, days in zip(pairs, periods, strict=True):
             members = reps[reps["pair_id"] == f"p{pair}"]
-            parts = draw(
-                st.lists(
-                    st.integers(0, 10), min_size=len(members), max_size=len(members)
-                )
-            )
+            parts = draw(st.lists(st.integers(0, 10), min_size=len(members), max_size=len(members)))
             if sum(parts) == 0:
                 parts = [1] * len(parts)
             for rep_id, part in zip(members["rep_id"], parts, strict=True):
@@ -188,17 +174,11 @@ def test_credit_rollup_reconciles_to_the_cent(case):
     pd.testing.assert_frame_equal(by_pair, pair.set_index("pair_id")[money])
     by_team = pair.groupby("team_id")[money].sum()
     pd.testing.assert_frame_equal(by_team, team.set_index("team_id")[money])
-    assert (
-        team[money].sum().tolist()
-        == company[money].iloc[0].tolist()
-        == results[money].sum().tolist()
-    )
+    assert team[money].sum().tolist() == company[money].iloc[0].tolist() == results[money].sum().tolist()
     assert company["customers"].iloc[0] == len(results)
 
     # each rep is within one cent per customer of its exact (unrounded) credit
-    exact = credits.merge(results, on="customer_id").assign(
-        fraction=lambda f: f["share"] * f["weight_in_period"]
-    )
+    exact = credits.merge(results, on="customer_id").assign(fraction=lambda f: f["share"] * f["weight_in_period"])
     for column in money:
         owed = (exact[column] * exact["fraction"]).groupby(exact["rep_id"]).sum()
         credited = rep.set_index("rep_id")[column].reindex(owed.index)
@@ -308,9 +288,7 @@ def test_visit_plan_norms_override_the_defaults():
             "visit_minutes": [0, 0],
         }
     )
-    plan = visit_plan(
-        customers, norms={"top": 14, "prospect": 60}, today=date(2024, 3, 1)
-    )
+    plan = visit_plan(customers, norms={"top": 14, "prospect": 60}, today=date(2024, 3, 1))
     assert plan["customer_id"].tolist() == [1, 2]
     assert plan["next_due"].tolist() == [
         date(2024, 2, 15),
@@ -442,6 +420,4 @@ def test_service_flags_default_clv_threshold_is_the_median():
     flags = service_flags(df, today=date(2024, 6, 1))
     assert flags["under_served"].tolist() == [False, True, True]
     assert flags["reason"].iloc[1] == "Under-served: high-value customer never visited."
-    assert not service_flags(df.drop(columns="clv_cents"), today=date(2024, 6, 1))[
-        "under_served"
-    ].any()
+    assert not service_flags(df.drop(columns="clv_cents"), today=date(2024, 6, 1))["under_served"].any()

@@ -127,11 +127,7 @@ def test_do_nothing_leaves_the_matrix_unchanged():
 def stochastic_matrices(draw):
     rows = []
     for _ in STATES:
-        weights = draw(
-            st.lists(
-                st.floats(min_value=0, max_value=1), min_size=len(STATES), max_size=5
-            )
-        )
+        weights = draw(st.lists(st.floats(min_value=0, max_value=1), min_size=len(STATES), max_size=5))
         total = sum(weights)
         rows.append([w / total for w in weights] if total > 0 else [0, 0, 0, 0, 1])
     return pd.DataFrame(rows, index=list(STATES), columns=list(STATES))
@@ -209,9 +205,7 @@ def test_do_nothing_on_a_stationary_chain_reproduces_today():
         np.testing.assert_allclose(result[f"customers_{level}"], count)
     np.testing.assert_allclose(result["customers_active"], 1_000)
     # the customers lost each year pile up as inactive
-    np.testing.assert_allclose(
-        result["customers_inactive"], [500, 600, 700, 800, 900, 1_000]
-    )
+    np.testing.assert_allclose(result["customers_inactive"], [500, 600, 700, 800, 900, 1_000])
     # 10 * 5_000_000 + 40 * 1_000_000 + 150 * 200_000 + 800 * 30_000
     assert set(result["revenue_cents"]) == {144_000_000}
     # 10 * 1_500_000 + 40 * 300_000 + 150 * 60_000 + 800 * 8_000
@@ -298,9 +292,7 @@ def test_two_year_projection_computed_by_hand():
     cost1 = 2_723_224  # (2_070_000 + 200_000 + 508_800) * 0.98
     # Year 2: spend * 1.03**2 = 1.0609, cost * 0.98**2 = 0.9604
     revenue2 = 34_191_958  # (28_495_000 + 400_000 + 1_748_000 + 1_586_200) * 1.0609
-    margin2 = (
-        10_173_448  # (8_548_500 + 120_000 + 524_400 + 396_550) * 1.0609 = ...7.505
-    )
+    margin2 = 10_173_448  # (8_548_500 + 120_000 + 524_400 + 396_550) * 1.0609 = ...7.505
     cost2 = 3_577_452  # (2_849_500 + 50_000 + 349_600 + 475_860) * 0.9604 = ...1.584
     profit = [margin0 - cost0, margin1 - cost1, margin2 - cost2]
     assert profit == [1_900_000, 4_418_796, 6_595_996]
@@ -344,9 +336,7 @@ def test_two_year_projection_computed_by_hand():
 
 
 def test_projection_refuses_distribution_not_summing_to_one():
-    baseline = dataclasses.replace(
-        hand_baseline(), new_distribution={"top": 0.5, "small": 0.2}
-    )
+    baseline = dataclasses.replace(hand_baseline(), new_distribution={"top": 0.5, "small": 0.2})
     with pytest.raises(ValueError, match="sum to 1"):
         project(baseline, Levers())
 

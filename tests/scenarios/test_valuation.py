@@ -148,9 +148,7 @@ def test_survival_on_two_level_chain():
 
 
 def test_survival_counts_migration_to_other_active_levels_as_active():
-    matrix = matrix_from_rows(
-        {"small": {"small": 0.5, "medium": 0.25, "inactive": 0.25}}
-    )
+    matrix = matrix_from_rows({"small": {"small": 0.5, "medium": 0.25, "inactive": 0.25}})
     result = survival(matrix, 2)
     # year 1: 0.5 + 0.25; year 2: small 0.25 + medium (0.125 + 0.25, medium keeps all)
     assert result.loc["small", 1] == pytest.approx(0.75)
@@ -179,9 +177,7 @@ def test_customer_value_two_level_chain_to_the_cent():
 
 
 def test_customer_value_default_horizon_five_years():
-    customers = pd.DataFrame(
-        {"customer_id": [1], "level": ["top"], "profit_cents": [10_000]}
-    )
+    customers = pd.DataFrame({"customer_id": [1], "level": ["top"], "profit_cents": [10_000]})
     result = customer_value(customers, matrix=TWO_LEVEL)
     # 10_000 * (0.8 / 1.08 + 0.64 / 1.08**2 + 0.512 / 1.08**3 + 0.4096 / 1.08**4
     #           + 0.32768 / 1.08**5)
@@ -198,9 +194,7 @@ def test_customer_value_fallback_uses_retention_power():
             "profit_cents": [100_00, 200_00, 100_00],
         }
     )
-    result = customer_value(
-        customers, matrix=None, horizon=2, discount_rate=0.0, fallback_retention=0.5
-    )
+    result = customer_value(customers, matrix=None, horizon=2, discount_rate=0.0, fallback_retention=0.5)
     expected = pd.DataFrame(
         {
             "customer_id": [1, 2, 3],
@@ -213,9 +207,7 @@ def test_customer_value_fallback_uses_retention_power():
 
 
 def test_customer_value_missing_profit_counts_as_zero():
-    customers = pd.DataFrame(
-        {"customer_id": [1], "level": ["top"], "profit_cents": [np.nan]}
-    )
+    customers = pd.DataFrame({"customer_id": [1], "level": ["top"], "profit_cents": [np.nan]})
     result = customer_value(customers, matrix=TWO_LEVEL)
     assert result["clv_cents"].tolist() == [0]
 

@@ -1,0 +1,204 @@
+"""Pyramid, migration, retention and concentration reports.
+
+One builder per report serves the ``report`` command, the API and the pages. Money in the
+JSON is in euros (numbers with two decimals); shares are fractions (0.65, not 65).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from config.money import as_float_euros
+from config.reports import ReportKind, register
+
+from . import pyramid, selectors
+from .models import Period
+
+
+class ReportError(ValueError):
+    """A report cannot be built for the request (unknown period...): the message says why."""
+
+
+def period_or_error(name) -> Period:
+    period = selectors.period_get(name=name)
+    if period is None:
+        known = ", ".join(str(p.name) for p in selectors.period_list()) or "none yet: import orders first"
+        raise ReportError(f"Unknown period '{name}'. Known periods: {known}.")
+    return period
+
+
+def stored_with_profit(period: Period, fields: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The stored pyramid of the period joined with accounting's profit figures (if computed)."""
+    from accounting.selectors import customer_profit_frame
+
+    frame = selectors.customer_period_frame(period=period, fields=fields)
+    profit = customer_profit_frame(period=period)
+    if profit.empty:
+        frame["allocated_cost_cents"] = pd.array([pd.NA] * len(frame), dtype="Int64")
+        frame["profit_cents"] = pd.array([pd.NA] * len(frame), dtype="Int64")
+        frame["financing_cost_cents"] = pd.array([pd.NA] * len(frame), dtype="Int64")
+        return frame
+    merged = frame.merge(
+        profit[["customer_id", "allocated_cents", "financing_cents", "profit_cents"]], on="customer_id", how="left"
+    )
+    # Non-active customers without a profit row carry no cost: their profit is their margin.
+    inactive = ~merged["level"].isin(pyramid.LEVELS_ACTIVE)
+    merged["allocated_cost_cents"] = merged["allocated_cents"].astype("Int64")
+    merged.loc[inactive & merged["allocated_cents"].isna(), "allocated_cost_cents"] = 0
+    merged["financing_cost_cents"] = merged["financing_cents"].astype("Int64")
+    merged.loc[inactive & merged["financing_cents"].isna(), "financing_cost_cents"] = 0
+    merged["profit_cents"] = merged["profit_cents"].astype("Int64")
+    fill = inactive & merged["profit_cents"].isna()
+    merged.loc[fill, "profit_cents"] = merged.loc[fill, "gross_margin_cents"]
+    return merged.drop(columns=["allocated_cents", "financing_cents"])
+
+
+def _num(value):
+    if value is None or pd.isna(value):
+        return None
+    return float(value)
+
+
+def pyramid_report(*, period) -> dict:
+    period = period_or_error(period)
+    frame = stored_with_profit(period)
+    summary = pyramid.level_summary(frame)
+    levels = []
+    for r in summary.itertuples(index=False):
+        levels.append(
+            {
+                "level": r.level,
+                "customers": int(r.customers),
+                "revenue": as_float_euros(r.revenue_cents),
+                "revenue_share": _num(r.revenue_share),
+                "gross_margin": as_float_euros(r.gross_margin_cents),
+                "allocated_cost": as_float_euros(r.allocated_cost_cents),
+                "profit": as_float_euros(r.profit_cents),
+                "avg_revenue": as_float_euros(r.avg_revenue_cents),
+                "avg_profit": as_float_euros(r.avg_profit_cents),
+            }
+        )
+    return {"period": period.name, "levels": levels}
+
+
+def migration_report(*, period) -> dict:
+    period = period_or_error(period)
+    previous = selectors.period_previous(period)
+    if previous is None:
+        raise ReportError(f"Period {period.name} is the first period: there is no previous year to migrate from.")
+    prev = selectors.customer_period_frame(period=previous)[["customer_id", "level"]]
+    cur = selectors.customer_period_frame(period=period)[["customer_id", "level", "revenue_cents"]]
+    cells = pyramid.migration_matrix(prev, cur)
+    return {
+        "period": period.name,
+        "previous": previous.name,
+        "cells": [
+            {
+                "from": r.from_level,
+                "to": r.to_level,
+                "customers": int(r.customers),
+                "revenue": as_float_euros(r.revenue_cents),
+            }
+            for r in cells.itertuples(index=False)
+        ],
+    }
+
+
+def retention_report(*, period) -> dict:
+    period = period_or_error(period)
+    previous = selectors.period_previous(period)
+    cur = selectors.customer_period_frame(period=period)
+    if previous is None:
+        share = pyramid.retention(
+            cur.iloc[0:0][["customer_id", "level", "revenue_cents"]], cur[["customer_id", "revenue_cents", "existing"]]
+        )
+        return {
+            "period": period.name,
+            "previous": None,
+            "customer_retention": None,
+            "revenue_retention": None,
+            "existing_revenue_share": share["existing_revenue_share"],
+            "by_level": [],
+        }
+    prev = selectors.customer_period_frame(period=previous)
+    result = pyramid.retention(
+        prev[["customer_id", "level", "revenue_cents"]], cur[["customer_id", "revenue_cents", "existing"]]
+    )
+    return {
+        "period": period.name,
+        "previous": previous.name,
+        "customer_retention": result["customer_retention"],
+        "revenue_retention": result["revenue_retention"],
+        "existing_revenue_share": result["existing_revenue_share"],
+        "customers_prev": result.get("customers_prev"),
+        "customers_retained": result.get("customers_retained"),
+        "by_level": [
+            {
+                "level": r["level"],
+                "customer_retention": r["customer_retention"],
+                "revenue_retention": r["revenue_retention"],
+                "customers_prev": r["customers_prev"],
+                "customers_retained": r["customers_retained"],
+            }
+            for r in result["by_level"]
+        ],
+    }
+
+
+def retention_history() -> list[dict]:
+    """Retention for every period that has a previous one (the 'over the years' chart)."""
+    out = []
+    for period in selectors.period_list()[1:]:
+        out.append(retention_report(period=period.name))
+    return out
+
+
+def concentration_report(*, period) -> dict:
+    period = period_or_error(period)
+    frame = stored_with_profit(period)
+    c = pyramid.concentration(
+        frame[["customer_id", "external_id", "revenue_cents", "allocated_cost_cents", "profit_cents"]]
+    )
+    return {
+        "period": period.name,
+        "active_customers": c["active_customers"],
+        "top20_revenue_share": c["top20_revenue_share"],
+        "customers_share_for_80pct_revenue": c["customers_share_for_80pct_revenue"],
+        "customers_for_80pct_revenue": c["customers_for_80pct_revenue"],
+        "bottom20_revenue_cost_share": c["bottom20_revenue_cost_share"],
+        "whale_peak_profit_share": c["whale_peak_profit_share"],
+        "whale_peak_customer_share": c["whale_peak_customer_share"],
+        "loss_on_lossmaking": as_float_euros(c["loss_on_lossmaking_cents"]),
+        "lossmaking_customers": c.get("lossmaking_customers"),
+        "total_profit": as_float_euros(c.get("total_profit_cents")),
+    }
+
+
+def _rows_levels(data: dict) -> list[dict]:
+    return [{"period": data["period"], **row} for row in data["levels"]]
+
+
+def _rows_cells(data: dict) -> list[dict]:
+    return [{"period": data["period"], "previous": data["previous"], **row} for row in data["cells"]]
+
+
+def _rows_retention(data: dict) -> list[dict]:
+    total = {
+        "period": data["period"],
+        "previous": data["previous"],
+        "level": "all",
+        "customer_retention": data["customer_retention"],
+        "revenue_retention": data["revenue_retention"],
+        "existing_revenue_share": data["existing_revenue_share"],
+    }
+    return [total] + [{"period": data["period"], "previous": data["previous"], **row} for row in data["by_level"]]
+
+
+def _rows_single(data: dict) -> list[dict]:
+    return [data]
+
+
+register(ReportKind("pyramid", pyramid_report, _rows_levels))
+register(ReportKind("migration", migration_report, _rows_cells))
+register(ReportKind("retention", retention_report, _rows_retention))
+register(ReportKind("concentration", concentration_report, _rows_single))
