@@ -19,7 +19,7 @@ MENU = [
     ("scenarios:scenarios", _("Scenarios"), (MANAGER, FINANCE)),
     ("salesforce:visit_new", _("Log visit"), (REP,)),
     ("salesforce:reps", _("Reps"), (MANAGER, FINANCE)),
-    ("salesforce:actions", _("Actions"), (REP, MANAGER)),
+    ("actions:board", _("Actions"), (REP, MANAGER)),
     ("customers:import", _("Import"), (MANAGER, FINANCE)),
 ]
 

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("accounting.api_urls")),
     path("", include("scenarios.api_urls")),
     path("", include("salesforce_tasks.api_urls")),
+    path("", include("salesforce_tasks.action_api_urls")),
 ]
 
 urlpatterns = [
@@ -25,5 +26,6 @@ urlpatterns = [
     path("customers/", include(("customers.urls", "customers"))),
     path("accounting/", include(("accounting.urls", "accounting"))),
     path("scenarios/", include(("scenarios.urls", "scenarios"))),
+    path("sales/actions/", include(("salesforce_tasks.action_urls", "actions"))),
     path("sales/", include(("salesforce_tasks.urls", "salesforce"))),
 ]

@@ -90,12 +90,17 @@ def customers_bought_before(*, period: Period) -> np.ndarray:
 
 
 def customers_known(*, period: Period) -> pd.DataFrame:
-    """customer_id, external_id, status, has_lines for customers known by the period's end."""
-    end = timezone.make_aware(timezone.datetime.combine(period.end, timezone.datetime.max.time()))
-    with_lines = OrderLine.objects.filter(period__name__lte=period.name).values("customer_id")
-    rows = Customer.objects.filter(Q(created_at__lte=end) | Q(id__in=with_lines)).values_list(
-        "id", "external_id", "status"
-    )
+    """customer_id, external_id, status of the customers known by the period's end.
+
+    Known = created (``known since``) before the period ended, or bought by then. The latest
+    period knows every customer: today's prospects and suspects belong in today's pyramid.
+    """
+    qs = Customer.objects.all()
+    if Period.objects.filter(name__gt=period.name).exists():
+        end = timezone.make_aware(timezone.datetime.combine(period.end, timezone.datetime.max.time()))
+        with_lines = OrderLine.objects.filter(period__name__lte=period.name).values("customer_id")
+        qs = qs.filter(Q(created_at__lte=end) | Q(id__in=with_lines))
+    rows = qs.values_list("id", "external_id", "status")
     return pd.DataFrame.from_records(list(rows), columns=["customer_id", "external_id", "status"])
 
 

@@ -24,7 +24,7 @@ from .models import Customer, CustomerPeriod, CustomerStatus, Order, OrderLine, 
 
 Progress = Callable[[int], None] | None
 
-CUSTOMER_LAYOUT = Layout(("external_id", "name"), ("status", "industry", "city", "owner"))
+CUSTOMER_LAYOUT = Layout(("external_id", "name"), ("status", "industry", "city", "owner", "since"))
 ORDER_LAYOUT = Layout(("order_id", "customer_id", "date", "amount"), ("cost", "quantity", "product", "product_group"))
 
 
@@ -100,12 +100,14 @@ def _validate_customers_chunk(chunk: pd.DataFrame, errors: ErrorList, seen: dict
         "owner",
         "unknown rep pair code; create the pair first or leave the column empty",
     )
+    since, bad_since = parse_date(chunk["since"], required=False)
+    errors.add_mask(chunk, bad_since, "since", "not a date; write it as YYYY-MM-DD or leave it empty")
     dup = chunk["external_id"].duplicated(keep=False) | chunk["external_id"].isin(seen.keys())
     dup &= chunk["external_id"] != ""
     errors.add_mask(chunk, dup, "external_id", "the customer id appears more than once in the file")
     for ext, row in zip(chunk["external_id"], chunk["_row"], strict=True):
         seen.setdefault(ext, row)
-    return chunk.assign(status=status)
+    return chunk.assign(status=status, since_parsed=since)
 
 
 def customers_import(*, path: str | Path, acting_user=None, progress: Progress = None) -> ImportResult:
@@ -145,11 +147,9 @@ def customers_import(*, path: str | Path, acting_user=None, progress: Progress =
             result.created += int(new)
             result.updated += int(len(chunk) - new)
             result.rows += len(chunk)
-        if has_owner_any := Customer.objects.filter(pair__isnull=False).exists():
-            from salesforce_tasks.services import portfolio_assignments_sync
+        from salesforce_tasks.services import portfolio_assignments_sync
 
-            portfolio_assignments_sync(acting_user=acting_user)
-        del has_owner_any
+        portfolio_assignments_sync(acting_user=acting_user)
         period_ids = list(Period.objects.values_list("id", flat=True))
         publish(CustomersChanged(period_ids=tuple(period_ids)))
     return result

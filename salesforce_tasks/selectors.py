@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from django.db.models import Q, QuerySet
 
 from config.roles import FINANCE, MANAGER, REP, user_roles
@@ -62,7 +64,6 @@ def customer_scope_ids(user) -> QuerySet | None:
 
 def visit_drivers(*, period) -> pd.DataFrame:
     """customer_id, visits, visit_minutes of a period (one query): drivers for the allocation keys."""
-    import pandas as pd
     from django.db.models import Count, Sum
 
     from .models import Visit

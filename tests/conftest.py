@@ -61,3 +61,15 @@ def client_for(user):
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+@pytest.fixture
+def small_dataset(db, tmp_path, django_capture_on_commit_callbacks):
+    """Customers C1..C5 over 2024-2025 with cost pools and invoices, fully recomputed."""
+    from tests import dataset
+
+    with django_capture_on_commit_callbacks(execute=False):
+        dataset.build(tmp_path)
+    from customers.models import Period
+
+    return {p.name: p for p in Period.objects.all()}
