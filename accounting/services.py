@@ -212,17 +212,28 @@ POOL_FIELDS = (
 
 def cost_pool_validate(pool: CostPool) -> None:
     """Model validation plus the key's own rules; errors name the field and say what to do."""
-    pool.full_clean(validate_unique=True)
     errors: dict[str, list[str]] = {}
+    try:
+        pool.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    duplicate = CostPool.objects.filter(period_id=pool.period_id, name=pool.name).exclude(pk=pool.pk).exists()
+    if pool.name and duplicate:
+        errors.setdefault("name", []).append(
+            f"There is already a pool named '{pool.name}' in {pool.period}; choose another name or edit that pool."
+        )
     if pool.key == AllocationKey.TIME_DRIVEN and not (pool.capacity_minutes and pool.capacity_minutes > 0):
         errors["capacity_minutes"] = ["A time-driven pool needs its practical capacity in minutes (more than 0)."]
     if pool.key == AllocationKey.DIRECT and not pool.customer_id:
         errors["customer"] = ["A direct pool is booked to one customer: choose the customer."]
     if pool.key != AllocationKey.DIRECT and pool.customer_id:
         errors["customer"] = ["Only a direct pool names a customer; clear the customer or choose the key 'direct'."]
-    for w in ("weight_top", "weight_big", "weight_medium", "weight_small"):
+    weights = ("weight_top", "weight_big", "weight_medium", "weight_small")
+    for w in weights:
         if getattr(pool, w) is not None and getattr(pool, w) < 0:
             errors[w] = ["Weights cannot be negative."]
+    if pool.key == AllocationKey.PER_LEVEL and all(getattr(pool, w) == 0 for w in weights):
+        errors["weight_top"] = ["All level weights are 0: give at least one level a weight above 0."]
     for f in ("minutes_per_order", "minutes_per_line"):
         if getattr(pool, f) is not None and getattr(pool, f) < 0:
             errors[f] = ["Minutes cannot be negative."]
@@ -270,9 +281,11 @@ def cost_pool_revert(*, pool: CostPool, history_id: int, acting_user) -> CostPoo
 
 
 def period_finance_update(*, period: Period, interest_rate: Decimal, acting_user) -> PeriodFinance:
-    finance, _ = PeriodFinance.objects.get_or_create(period=period)
+    finance = PeriodFinance.objects.filter(period=period).first() or PeriodFinance(period=period)
     finance.interest_rate = interest_rate
     finance.full_clean()
+    if finance.interest_rate > 100:
+        raise ValidationError({"interest_rate": ["The yearly interest rate is a percentage of at most 100 (6 for 6 %)."]})
     with transaction.atomic():
         finance._history_user = acting_user
         finance.save()

@@ -21,6 +21,7 @@ With REDIS_URL unset Celery runs eagerly: the same tasks run in-process after co
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import zlib
@@ -36,6 +37,9 @@ from django.db.models import F
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+# Test-only fault injection: hold a recompute open so a test can SIGKILL the worker mid-way.
+FAULT_DELAY_SECONDS = float(os.environ.get("KLANTWAARDE_FAULT_DELAY_S", "0") or 0)
 
 # Stages in dependency order; rows are always locked in this order (no deadlocks).
 STAGE_ORDER = ("pyramid", "profit", "value", "salesforce")
@@ -100,8 +104,8 @@ def send_stage_task(task_name: str, period_id: int) -> None:
     """Send a recompute task; a broker failure leaves the row dirty for the sweeper."""
     try:
         current_app.tasks[task_name].apply_async(args=[period_id], retry=False)
-    except Exception:  # noqa: BLE001 - any broker error: the sweeper resends
-        logger.warning("Could not send %s(%s); the sweeper will resend it.", task_name, period_id)
+    except Exception as exc:  # noqa: BLE001 - any broker error: the sweeper resends
+        logger.warning("Could not send %s(%s) (%s); the sweeper will resend it.", task_name, period_id, exc)
 
 
 _local_locks: dict[tuple[int, str], threading.Lock] = defaultdict(threading.Lock)
@@ -151,6 +155,8 @@ def run_stage(*, period_id: int, stage: str, compute: Callable[[int], None]) -> 
             report_progress(period_id, stage, 0)
             with transaction.atomic():
                 compute(period_id)
+                if FAULT_DELAY_SECONDS:  # fault-injection for the worker-kill test only
+                    time.sleep(FAULT_DELAY_SECONDS)
                 Computation.objects.filter(period_id=period_id, stage=stage).update(
                     computed=target,
                     computed_at=timezone.now(),

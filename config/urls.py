@@ -7,6 +7,7 @@ from config import views
 
 api_v1 = [
     path("", include("customers.api_urls")),
+    path("", include("customers.order_api_urls")),
     path("", include("accounting.api_urls")),
     path("", include("scenarios.api_urls")),
     path("", include("salesforce_tasks.api_urls")),

@@ -174,6 +174,63 @@ def concentration_report(*, period) -> dict:
     }
 
 
+def _level_total(levels: list[dict], key: str) -> float | None:
+    """Sum of a money figure over the levels; None when any level with customers has none."""
+    if any(row[key] is None and row["customers"] for row in levels):
+        return None
+    return round(sum(row[key] or 0 for row in levels), 2)
+
+
+def kpi_summary(*, period) -> dict:
+    """The dashboard's key figures of a period, from the pyramid, retention and concentration reports.
+
+    Money in euros; ``allocated_cost`` and ``profit`` are None until profit is computed (no cost pools).
+    """
+    pyramid_data = pyramid_report(period=period)
+    retention_data = retention_report(period=period)
+    concentration_data = concentration_report(period=period)
+    levels = pyramid_data["levels"]
+    profit = _level_total(levels, "profit")
+    return {
+        "period": pyramid_data["period"],
+        "previous": retention_data["previous"],
+        "active_customers": sum(r["customers"] for r in levels if r["level"] in pyramid.LEVELS_ACTIVE),
+        "revenue": _level_total(levels, "revenue"),
+        "gross_margin": _level_total(levels, "gross_margin"),
+        "allocated_cost": _level_total(levels, "allocated_cost") if profit is not None else None,
+        "profit": profit,
+        "customer_retention": retention_data["customer_retention"],
+        "revenue_retention": retention_data["revenue_retention"],
+        "existing_revenue_share": retention_data["existing_revenue_share"],
+        "top20_revenue_share": concentration_data["top20_revenue_share"],
+        "lossmaking_customers": concentration_data["lossmaking_customers"],
+        "levels": levels,
+    }
+
+
+def concentration_curves(*, period, points: int = 200) -> dict:
+    """The Pareto curve and (when profit exists) the whale curve of a period, for charts.
+
+    ``pareto``: [{customer_share, revenue_share}], ``whale``: [{customer_share, profit_share}]
+    (empty without computed profit or with total profit <= 0). Shares are fractions.
+    """
+    period = period_or_error(period)
+    frame = stored_with_profit(period)
+    pareto = pyramid.pareto_curve(frame, points=points)
+    whale = pyramid.whale_curve(frame, points=points)
+    return {
+        "period": period.name,
+        "pareto": [
+            {"customer_share": float(x), "revenue_share": float(y)}
+            for x, y in zip(pareto["customer_share"], pareto["revenue_share"], strict=True)
+        ],
+        "whale": [
+            {"customer_share": float(x), "profit_share": float(y)}
+            for x, y in zip(whale["customer_share"], whale["profit_share"], strict=True)
+        ],
+    }
+
+
 def _rows_levels(data: dict) -> list[dict]:
     return [{"period": data["period"], **row} for row in data["levels"]]
 

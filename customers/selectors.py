@@ -5,9 +5,26 @@ Every function issues a bounded number of queries, whatever the number of custom
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pandas as pd
-from django.db.models import Count, F, Q, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from config.money import cents_sql
@@ -188,3 +205,102 @@ def computation_status(*, period: Period) -> dict:
         "computed_at": max(computed) if computed else None,
         "version": version,
     }
+
+
+# --- pages and API: stored rows of a period, scoped and filtered in the database ---------------
+
+#: Sort keys a list page or the API accepts, and the columns they order by.
+CUSTOMER_LIST_ORDERING = {
+    "name": ("customer__name", "customer__external_id"),
+    "external_id": ("customer__external_id",),
+    "level": ("level_order", "rank", "customer__external_id"),
+    "revenue": ("revenue", "customer__external_id"),
+    "gross_margin": ("gross_margin", "customer__external_id"),
+    "profit": ("profit", "customer__external_id"),
+}
+
+
+def customer_list_order_by(ordering: str) -> list:
+    """``-revenue`` -> [F("revenue").desc(nulls_last=True), ...]; unknown keys fall back to level order."""
+    descending = ordering.startswith("-")
+    key = ordering.lstrip("-")
+    fields = CUSTOMER_LIST_ORDERING.get(key) or CUSTOMER_LIST_ORDERING["level"]
+    first, *rest = fields
+    head = F(first).desc(nulls_last=True) if descending else F(first).asc(nulls_last=True)
+    return [head, *rest]
+
+
+def customer_search_q(text: str) -> Q:
+    """Rows whose customer name or customer id contains ``text`` (case-insensitive)."""
+    text = text.strip()
+    return Q(customer__name__icontains=text) | Q(customer__external_id__icontains=text)
+
+
+def customer_period_list(
+    *,
+    period: Period,
+    scope_ids=None,
+    level: str | None = None,
+    search: str | None = None,
+    ordering: str = "level",
+) -> QuerySet[CustomerPeriod]:
+    """The stored pyramid rows of a period for list pages and the API (one query, any page size).
+
+    Each row carries its ``customer`` (select_related), ``level_order`` (position in the pyramid),
+    ``allocated_cost`` and ``profit`` from the profit stage: ``None`` while profit has not been
+    computed for an active customer; a non-active customer without a profit row has no cost, so
+    its profit is its gross margin (as in ``customers.reports.stored_with_profit``).
+    ``scope_ids`` is ``salesforce_tasks.selectors.customer_scope_ids(user)`` (None = everyone).
+    """
+    from accounting.models import CustomerProfit  # read-only: the profit stage's stored figures
+
+    from .pyramid import LEVELS_ACTIVE
+
+    profit_row = CustomerProfit.objects.filter(period_id=period.id, customer_id=OuterRef("customer_id"))
+    computed = CustomerProfit.objects.filter(period_id=period.id)
+    stored_profit = Subquery(profit_row.values("profit")[:1])
+    stored_cost = Subquery(profit_row.values("allocated")[:1])
+    qs = (
+        CustomerPeriod.objects.filter(period=period)
+        .select_related("customer")
+        .annotate(
+            level_order=Case(
+                *[When(level=lvl, then=Value(i)) for i, lvl in enumerate(LEVEL_ORDER)],
+                output_field=IntegerField(),
+            ),
+            profit=Case(
+                When(level__in=LEVELS_ACTIVE, then=stored_profit),
+                When(Exists(computed), then=Coalesce(stored_profit, F("gross_margin"))),
+                default=Value(None),
+                output_field=DecimalField(max_digits=16, decimal_places=2),
+            ),
+            allocated_cost=Case(
+                When(level__in=LEVELS_ACTIVE, then=stored_cost),
+                When(Exists(computed), then=Coalesce(stored_cost, Value(Decimal("0")))),
+                default=Value(None),
+                output_field=DecimalField(max_digits=16, decimal_places=2),
+            ),
+        )
+    )
+    if scope_ids is not None:
+        qs = qs.filter(customer_id__in=scope_ids)
+    if level:
+        qs = qs.filter(level=level)
+    if search:
+        qs = qs.filter(customer_search_q(search))
+    return qs.order_by(*customer_list_order_by(ordering))
+
+
+def migration_cell_customers(
+    *, period: Period, previous: Period, from_level: str, to_level: str, scope_ids=None
+) -> QuerySet[CustomerPeriod]:
+    """Customers with level ``from_level`` in ``previous`` and ``to_level`` in ``period``.
+
+    ``from_level="new"``: no stored row in the previous period (as in ``pyramid.migration_matrix``).
+    Highest revenue in ``period`` first.
+    """
+    qs = customer_period_list(period=period, scope_ids=scope_ids, level=to_level, ordering="-revenue")
+    before = CustomerPeriod.objects.filter(period=previous)
+    if from_level == "new":
+        return qs.exclude(customer_id__in=before.values("customer_id"))
+    return qs.filter(customer_id__in=before.filter(level=from_level).values("customer_id"))

@@ -1,13 +1,36 @@
-"""Every write of the sales-force app."""
+"""Every write of the sales-force app: visits, targets, bonus KPIs, visit norms and portfolios.
+
+Each function takes keyword-only arguments and ``acting_user``, checks who may do it, validates
+with messages a person can act on (``ValidationError``/``PermissionDenied``), writes in one
+transaction and publishes its event in that transaction (sent on commit).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import Customer
+from config.eventbus import publish
+from config.intake import ErrorList, Layout, parse_date, parse_int, read_chunks, too_long
+from config.roles import FINANCE, MANAGER, REP, user_roles
+from customers.models import Customer, Level, Period
 
-from .models import PortfolioAssignment
+from . import portfolio, selectors
+from .events import VisitsChanged
+from .models import BonusKpi, CustomerTarget, PortfolioAssignment, RepPair, SalesRep, Team, TeamTarget, Visit, VisitNorm
+
+MAX_VISIT_MINUTES = 24 * 60
+VISIT_LAYOUT = Layout(("rep", "customer_id", "date", "minutes", "kind"), ("outcome", "next_step"))
+
+
+# --- portfolios -------------------------------------------------------------------------------
 
 
 def portfolio_assignments_sync(*, acting_user=None) -> int:
@@ -31,3 +54,417 @@ def portfolio_assignments_sync(*, acting_user=None) -> int:
             batch_size=5000,
         )
     return len(changed)
+
+
+def customer_reassign(*, customer: Customer, pair: RepPair, acting_user) -> PortfolioAssignment:
+    """Move a customer to another pair from today (managers, within their teams).
+
+    The open assignment ends yesterday and stays as history; a new one starts today. An open
+    assignment that started today is moved instead (no day of the old pair is lost). Results of
+    earlier days stay credited to the old pair.
+    """
+    from customers.events import CustomersChanged
+
+    if not (acting_user.is_superuser or MANAGER in user_roles(acting_user)):
+        raise PermissionDenied("Only a manager can move a customer to another pair.")
+    if not selectors.customer_scope(acting_user).filter(pk=customer.pk).exists():
+        raise PermissionDenied("This customer is not in your teams.")
+    if not selectors.pairs_for_user(acting_user).filter(pk=pair.pk).exists():
+        raise ValidationError({"pair": ["Choose a pair of one of your teams."]})
+    today = timezone.localdate()
+    with transaction.atomic():
+        current = (
+            PortfolioAssignment.objects.select_for_update()
+            .filter(customer=customer, end__isnull=True)
+            .order_by("-start")
+            .first()
+        )
+        if current is not None and current.pair_id == pair.pk and customer.pair_id == pair.pk:
+            raise ValidationError({"pair": [f"{customer.name} already belongs to pair {pair.code}."]})
+        if current is not None and current.start >= today:
+            current.pair = pair
+            current.outside_share = None
+            current.save(update_fields=["pair", "outside_share"])
+            assignment = current
+        else:
+            if current is not None:
+                current.end = today - dt.timedelta(days=1)
+                current.save(update_fields=["end"])
+            assignment = PortfolioAssignment.objects.create(customer=customer, pair=pair, start=today)
+        customer.pair = pair
+        customer._history_user = acting_user
+        customer.save(update_fields=["pair"])
+        period_ids = tuple(Period.objects.filter(end__gte=today - dt.timedelta(days=1)).values_list("id", flat=True))
+        if not period_ids:
+            period_ids = tuple(Period.objects.order_by("-name").values_list("id", flat=True)[:1])
+        publish(CustomersChanged(period_ids=period_ids))
+    return assignment
+
+
+# --- visits -----------------------------------------------------------------------------------
+
+
+def _period_for(date: dt.date) -> int:
+    """Id of the fiscal year holding ``date``, created when missing."""
+    from customers.selectors import pyramid_settings_get
+    from customers.services import periods_ensure
+
+    start_month = pyramid_settings_get().fiscal_year_start_month
+    name = date.year - (date.month < start_month)
+    return periods_ensure(names={name})[name]
+
+
+def _check_visit_author(*, rep: SalesRep, acting_user) -> None:
+    """A rep logs their own visits; a manager may log for a rep of their teams; finance reads only."""
+    if acting_user is None or acting_user.is_superuser:
+        return
+    roles = user_roles(acting_user)
+    if REP in roles and rep.user_id == acting_user.id:
+        return
+    if MANAGER in roles and selectors.managed_teams(acting_user).filter(pk=rep.team_id).exists():
+        return
+    raise PermissionDenied("You can log visits only as yourself (or, as a manager, for a rep of your team).")
+
+
+def _validate_visit(*, customer: Customer, date: dt.date, minutes: int, kind: str, outcome: str,
+                    next_step: str, acting_user) -> None:
+    errors: dict[str, list[str]] = {}
+    if acting_user is not None and not selectors.customer_scope(acting_user).filter(pk=customer.pk).exists():
+        errors["customer"] = ["This customer is not in your portfolio."]
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_VISIT_MINUTES:
+        errors["minutes"] = [f"Give the minutes as a whole number from 1 to {MAX_VISIT_MINUTES}."]
+    if not isinstance(date, dt.date):
+        errors["date"] = ["Give the date as YYYY-MM-DD."]
+    elif date > timezone.localdate():
+        errors["date"] = ["The date is in the future; log a visit once it has happened."]
+    if kind not in Visit.Kind.values:
+        errors["kind"] = ["Choose visit, phone or video."]
+    if len(outcome or "") > 300:
+        errors["outcome"] = ["Keep the outcome to 300 characters."]
+    if len(next_step or "") > 300:
+        errors["next_step"] = ["Keep the next step to 300 characters."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def visit_log(
+    *,
+    rep: SalesRep,
+    customer: Customer,
+    date: dt.date,
+    minutes: int,
+    kind: str = Visit.Kind.VISIT,
+    outcome: str = "",
+    next_step: str = "",
+    acting_user,
+) -> Visit:
+    """Log a visit or call: the customer must be in the user's scope, 1-1440 minutes, not in the future.
+
+    The visit's period is the fiscal year of its date (created when missing). Visit minutes feed
+    the visit and time-driven cost keys: the period's profit is recomputed after commit.
+    """
+    _check_visit_author(rep=rep, acting_user=acting_user)
+    _validate_visit(customer=customer, date=date, minutes=minutes, kind=kind, outcome=outcome,
+                    next_step=next_step, acting_user=acting_user)
+    with transaction.atomic():
+        period_id = _period_for(date)
+        visit = Visit.objects.create(
+            rep=rep, customer=customer, date=date, minutes=minutes, kind=kind,
+            outcome=outcome or "", next_step=next_step or "", period_id=period_id,
+        )
+        publish(VisitsChanged(period_ids=(period_id,)))
+    return visit
+
+
+def _check_own_visit(*, visit: Visit, acting_user) -> None:
+    if acting_user.is_superuser:
+        return
+    if visit.rep.user_id != acting_user.id:
+        raise PermissionDenied("You can change or delete only your own visits.")
+
+
+def visit_update(*, visit: Visit, acting_user, **values) -> Visit:
+    """Change one's own visit (customer, date, minutes, kind, outcome, next step)."""
+    _check_own_visit(visit=visit, acting_user=acting_user)
+    unknown = set(values) - {"customer", "date", "minutes", "kind", "outcome", "next_step"}
+    if unknown:
+        raise ValidationError(f"These visit fields cannot be changed: {', '.join(sorted(unknown))}.")
+    merged = {
+        "customer": visit.customer,
+        "date": visit.date,
+        "minutes": visit.minutes,
+        "kind": visit.kind,
+        "outcome": visit.outcome,
+        "next_step": visit.next_step,
+        **values,
+    }
+    _validate_visit(acting_user=acting_user, **merged)
+    old_period = visit.period_id
+    with transaction.atomic():
+        for key, value in merged.items():
+            setattr(visit, key, value)
+        visit.period_id = _period_for(visit.date)
+        visit.save()
+        publish(VisitsChanged(period_ids=tuple({old_period, visit.period_id})))
+    return visit
+
+
+def visit_delete(*, visit: Visit, acting_user) -> None:
+    _check_own_visit(visit=visit, acting_user=acting_user)
+    with transaction.atomic():
+        period_id = visit.period_id
+        visit.delete()
+        publish(VisitsChanged(period_ids=(period_id,)))
+
+
+def _validate_visits_chunk(chunk: pd.DataFrame, errors: ErrorList, reps: dict, customers: dict,
+                           allowed: set | None, today: pd.Timestamp) -> pd.DataFrame:
+    rep_id = chunk["rep"].map(reps)
+    errors.add_mask(chunk, rep_id.isna(), "rep", "unknown rep code; use the code of a sales rep")
+    customer_id = chunk["customer_id"].map(customers)
+    errors.add_mask(chunk, customer_id.isna(), "customer_id", "unknown customer; import the customer first")
+    if allowed is not None:
+        outside = customer_id.notna() & ~customer_id.isin(allowed)
+        errors.add_mask(chunk, outside, "customer_id", "this customer is not in your teams")
+    date, bad_date = parse_date(chunk["date"])
+    errors.add_mask(chunk, bad_date, "date", "not a date; write it as YYYY-MM-DD")
+    errors.add_mask(chunk, ~bad_date & (date > today), "date", "the date is in the future")
+    minutes, bad_minutes = parse_int(chunk["minutes"], minimum=1, maximum=MAX_VISIT_MINUTES)
+    errors.add_mask(chunk, bad_minutes, "minutes", f"give whole minutes from 1 to {MAX_VISIT_MINUTES}")
+    kind = chunk["kind"].str.lower().replace("", Visit.Kind.VISIT)
+    errors.add_mask(chunk, ~kind.isin(Visit.Kind.values), "kind", "unknown kind; use visit, phone or video")
+    for column in ("outcome", "next_step"):
+        errors.add_mask(chunk, too_long(chunk[column], 300), column, "longer than 300 characters")
+    return chunk.assign(rep_pk=rep_id, customer_pk=customer_id, date_parsed=date, minutes_int=minutes, kind=kind)
+
+
+def visits_import(*, path: str | Path, acting_user=None, progress: Callable[[int], None] | None = None):
+    """Import visits (rep, customer_id, date, minutes, kind, [outcome, next_step]); all or nothing.
+
+    ``rep`` is the SalesRep code, ``customer_id`` the customer's external id. An import by a user
+    (the upload page) only accepts that user's customers; the command line accepts all.
+    """
+    from customers.selectors import pyramid_settings_get
+    from customers.services import ImportResult, periods_ensure
+
+    if acting_user is not None and not (acting_user.is_superuser or user_roles(acting_user) & {MANAGER, FINANCE}):
+        raise PermissionDenied("Only managers and finance import visits.")
+    reps = dict(SalesRep.objects.values_list("code", "id"))
+    customers = dict(Customer.objects.values_list("external_id", "id"))
+    scope = selectors.customer_scope_ids(acting_user) if acting_user is not None else None
+    allowed = set(Customer.objects.filter(id__in=scope).values_list("id", flat=True)) if scope is not None else None
+    today = pd.Timestamp(timezone.localdate())
+    errors = ErrorList()
+    for chunk in read_chunks(path, VISIT_LAYOUT):
+        _validate_visits_chunk(chunk, errors, reps, customers, allowed, today)
+    errors.raise_if_any()
+    start_month = pyramid_settings_get().fiscal_year_start_month
+    result = ImportResult("visits")
+    with transaction.atomic():
+        touched: set[int] = set()
+        for chunk in read_chunks(path, VISIT_LAYOUT):
+            chunk = _validate_visits_chunk(chunk, ErrorList(), reps, customers, allowed, today)
+            dates = chunk["date_parsed"]
+            names = (dates.dt.year - (dates.dt.month < start_month).astype("int64")).astype("int64")
+            period_ids = periods_ensure(names=set(names.tolist()))
+            chunk = chunk.assign(period_id=names.map(period_ids))
+            Visit.objects.bulk_create(
+                [
+                    Visit(
+                        rep_id=int(r.rep_pk), customer_id=int(r.customer_pk), date=r.date_parsed.date(),
+                        minutes=int(r.minutes_int), kind=r.kind, outcome=r.outcome, next_step=r.next_step,
+                        period_id=int(r.period_id),
+                    )
+                    for r in chunk.itertuples(index=False)
+                ],
+                batch_size=5000,
+            )
+            touched.update(int(p) for p in chunk["period_id"].unique())
+            result.rows += len(chunk)
+            result.created += len(chunk)
+            if progress:
+                progress(result.rows)
+        result.periods = sorted(Period.objects.filter(id__in=touched).values_list("name", flat=True))
+        publish(VisitsChanged(period_ids=tuple(sorted(touched))))
+    return result
+
+
+def visit_norms_update(*, norms: dict[str, tuple[int | None, str]], acting_user) -> list[VisitNorm]:
+    """Set the days between contacts (and the usual contact kind) per pyramid level (managers)."""
+    if not (acting_user.is_superuser or MANAGER in user_roles(acting_user)):
+        raise PermissionDenied("Only managers set the visit norms.")
+    errors = {}
+    for level, (days, kind) in norms.items():
+        if level not in Level.values:
+            errors[level] = [f"Unknown level {level!r}."]
+        elif days is not None and not (1 <= int(days) <= 3660):
+            errors[level] = ["Give the days between contacts from 1 to 3660, or leave it empty for no norm."]
+        elif kind not in Visit.Kind.values:
+            errors[level] = ["Choose visit, phone or video."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        saved = [
+            VisitNorm.objects.update_or_create(level=level, defaults={"days_between": days, "kind": kind})[0]
+            for level, (days, kind) in norms.items()
+        ]
+    return saved
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+
+def _seasonality_clean(seasonality) -> list[float] | None:
+    if seasonality in (None, "", []):
+        return None
+    try:
+        values = [float(x) for x in seasonality]
+        portfolio.monthly_targets(0, values)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"seasonality": [str(exc)]}) from None
+    return values
+
+
+def customer_target_set(
+    *,
+    customer: Customer,
+    period: Period,
+    acting_user,
+    target_level: str = "",
+    target_revenue: Decimal | None = None,
+    target_profit: Decimal | None = None,
+    seasonality: list | None = None,
+) -> CustomerTarget:
+    """Set a customer's target for a period. A manager's target stands; a rep's is a proposal
+    (proposed_by_pair=True) until a manager approves it."""
+    roles = user_roles(acting_user)
+    if not selectors.customer_scope(acting_user).filter(pk=customer.pk).exists():
+        raise PermissionDenied("This customer is not in your portfolio.")
+    is_manager = acting_user.is_superuser or MANAGER in roles
+    if not is_manager and REP not in roles:
+        raise PermissionDenied("Only managers set customer targets and reps propose them.")
+    errors = {}
+    if target_level and target_level not in Level.values:
+        errors["target_level"] = ["Choose a pyramid level."]
+    if target_revenue is not None and target_revenue < 0:
+        errors["target_revenue"] = ["A revenue target cannot be negative."]
+    if not target_level and target_revenue is None and target_profit is None:
+        errors["__all__"] = ["Set at least a target level, revenue or profit."]
+    if errors:
+        raise ValidationError(errors)
+    values = {
+        "target_level": target_level or "",
+        "target_revenue": target_revenue,
+        "target_profit": target_profit,
+        "seasonality": _seasonality_clean(seasonality),
+        "proposed_by_pair": not is_manager,
+    }
+    with transaction.atomic():
+        target = CustomerTarget.objects.select_for_update().filter(customer=customer, period=period).first()
+        target = target or CustomerTarget(customer=customer, period=period)
+        for key, value in values.items():
+            setattr(target, key, value)
+        target.full_clean()
+        target._history_user = acting_user
+        target.save()
+    return target
+
+
+def customer_target_approve(*, target: CustomerTarget, acting_user) -> CustomerTarget:
+    """A manager accepts a pair's proposed target."""
+    if not (acting_user.is_superuser or MANAGER in user_roles(acting_user)):
+        raise PermissionDenied("Only a manager approves targets.")
+    if not selectors.customer_scope(acting_user).filter(pk=target.customer_id).exists():
+        raise PermissionDenied("This customer is not in your teams.")
+    if not target.proposed_by_pair:
+        raise ValidationError("This target is already approved.")
+    with transaction.atomic():
+        target.proposed_by_pair = False
+        target._history_user = acting_user
+        target.save(update_fields=["proposed_by_pair"])
+    return target
+
+
+def customer_target_delete(*, target: CustomerTarget, acting_user) -> None:
+    roles = user_roles(acting_user)
+    if not selectors.customer_scope(acting_user).filter(pk=target.customer_id).exists():
+        raise PermissionDenied("This customer is not in your portfolio.")
+    manager = acting_user.is_superuser or MANAGER in roles
+    if not manager and not (REP in roles and target.proposed_by_pair):
+        raise PermissionDenied("Only a manager deletes an approved target; reps may withdraw their proposals.")
+    with transaction.atomic():
+        target._history_user = acting_user
+        target.delete()
+
+
+def _require_team_manager(*, team: Team, acting_user) -> None:
+    if not selectors.managed_teams(acting_user).filter(pk=team.pk).exists():
+        raise PermissionDenied("Only the team's manager sets its targets and bonus KPIs.")
+
+
+def team_target_set(*, team: Team, period: Period, kind: str, target: Decimal, acting_user) -> TeamTarget:
+    _require_team_manager(team=team, acting_user=acting_user)
+    if kind not in TeamTarget.Kind.values:
+        raise ValidationError({"kind": ["Choose a team target kind."]})
+    if target is None or target < 0:
+        raise ValidationError({"target": ["A target must be zero or more."]})
+    if kind == TeamTarget.Kind.RETENTION and target > 100:
+        raise ValidationError({"target": ["Retention is a percentage: at most 100."]})
+    with transaction.atomic():
+        obj = TeamTarget.objects.select_for_update().filter(team=team, period=period, kind=kind).first()
+        obj = obj or TeamTarget(team=team, period=period, kind=kind)
+        obj.target = target
+        obj.full_clean()
+        obj._history_user = acting_user
+        obj.save()
+    return obj
+
+
+def team_target_delete(*, target: TeamTarget, acting_user) -> None:
+    _require_team_manager(team=target.team, acting_user=acting_user)
+    with transaction.atomic():
+        target._history_user = acting_user
+        target.delete()
+
+
+# --- bonus KPIs -------------------------------------------------------------------------------
+
+KPI_FIELDS = ("period", "rep", "pair", "metric", "weight", "threshold", "target", "cap", "base_amount")
+
+
+def bonus_kpi_save(*, acting_user, kpi: BonusKpi | None = None, **values) -> BonusKpi:
+    """Create or change a bonus KPI of a rep or a pair (managers of its team)."""
+    unknown = set(values) - set(KPI_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown KPI fields: {', '.join(sorted(unknown))}.")
+    kpi = kpi or BonusKpi()
+    if kpi.pk:
+        _require_team_manager(team=_kpi_team(kpi), acting_user=acting_user)
+    for key, value in values.items():
+        setattr(kpi, key, value)
+    if (kpi.rep_id is None) == (kpi.pair_id is None):
+        raise ValidationError({"subject": ["Set the KPI on one rep or on one pair."]})
+    _require_team_manager(team=_kpi_team(kpi), acting_user=acting_user)
+    errors = {}
+    if kpi.cap is not None and kpi.cap < 0:
+        errors["cap"] = ["The cap must be zero or more."]
+    if kpi.base_amount is not None and kpi.base_amount < 0:
+        errors["base_amount"] = ["The base bonus must be zero or more."]
+    if errors:
+        raise ValidationError(errors)
+    kpi.full_clean()
+    with transaction.atomic():
+        kpi._history_user = acting_user
+        kpi.save()
+    return kpi
+
+
+def _kpi_team(kpi: BonusKpi) -> Team:
+    return kpi.pair.team if kpi.pair_id else kpi.rep.team
+
+
+def bonus_kpi_delete(*, kpi: BonusKpi, acting_user) -> None:
+    _require_team_manager(team=_kpi_team(kpi), acting_user=acting_user)
+    with transaction.atomic():
+        kpi._history_user = acting_user
+        kpi.delete()

@@ -1,0 +1,411 @@
+"""Reads for the actions on loss-making customers: suggestions with their what-if, the action list.
+
+The what-if inputs of a period (drivers, pools, the stored financing cost and the allocation) are
+read and computed once per request (``whatif_inputs``); every suggestion of the page is then
+evaluated vectorised by ``action_whatif.suggested_actions``. A single action (the preview and
+what a proposal stores) is computed exactly by ``action_whatif.action_whatif``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounting import allocation
+from accounting import selectors as accounting_selectors
+from accounting.models import CustomerProfit
+from config.money import to_decimal
+from customers.models import Customer, Period
+from customers.selectors import period_get, period_previous
+
+from . import action_whatif
+from .models import Action
+from .selectors import customer_scope, customer_scope_ids
+
+SUGGESTIONS_PER_PAGE = 20
+FALLING_SHOWN = 20
+OPEN_STATES = (Action.State.PROPOSED, Action.State.AGREED)
+
+NOT_APPLICABLE_MESSAGES = {
+    "unknown_type": _("Choose one of the listed actions."),
+    "parameter_required": _("Enter the parameter of this action as a number with at most two decimals."),
+    "parameter_not_positive": _("The parameter of this action must be more than 0."),
+    "points_out_of_range": _("Enter the margin points as a number between -100 and 100, not 0 (e.g. 2)."),
+    "percent_out_of_range": _("Enter the share of visit minutes that goes: more than 0 and at most 100 %."),
+    "no_revenue": _("This customer has no revenue in the period, so there is no margin rate to scale."),
+    "unknown_customer": _("This customer has no figures in the period; choose another period."),
+}
+PARAMETER_LABELS = {
+    Action.Type.MIN_REVENUE: _("Minimum annual revenue (€)"),
+    Action.Type.DISCOUNT_CHANGE: _("Margin points (+)"),
+    Action.Type.MIN_ORDER_SIZE: _("Minimum order value (€)"),
+    Action.Type.ORDER_SURCHARGE: _("Surcharge per order (€)"),
+    Action.Type.MOVE_TO_INSIDE: _("Visit minutes that go (%)"),
+}
+
+
+@dataclass(frozen=True)
+class WhatIfInputs:
+    """A period's inputs of the what-if: drivers, pools, financing and the allocation now."""
+
+    period: Period
+    drivers: pd.DataFrame
+    pools: pd.DataFrame
+    financing: pd.DataFrame
+    profit: pd.DataFrame
+    before: allocation.AllocationResult
+
+
+def action_period(*, name=None) -> Period | None:
+    """The period by name; without a name the latest period with customer profit figures."""
+    if name not in (None, ""):
+        return period_get(name=name)
+    latest = Period.objects.filter(profits__isnull=False).order_by("-name").distinct().first()
+    return latest or period_get()
+
+
+def whatif_inputs(*, period: Period, profit: pd.DataFrame | None = None) -> WhatIfInputs:
+    """Read a period's drivers, pools and stored profit (4 queries) and allocate once."""
+    drivers = accounting_selectors.drivers_frame(period=period)
+    pools = accounting_selectors.pools_frame(period=period)
+    profit = accounting_selectors.customer_profit_frame(period=period) if profit is None else profit
+    financing = profit[["customer_id", "financing_cents"]].rename(columns={"financing_cents": "financing_cost_cents"})
+    return WhatIfInputs(period, drivers, pools, financing, profit, allocation.allocate_pools(drivers, pools))
+
+
+def action_whatif_get(
+    *, customer: Customer, period: Period, action_type: str, parameter, inputs: WhatIfInputs | None = None
+) -> action_whatif.ActionWhatIf | None:
+    """The exact what-if of one action; None for 'other'. A ValidationError on the parameter says why
+    it cannot be computed."""
+    try:
+        action_whatif.parameter_check(action_type, parameter)
+        if action_type == action_whatif.OTHER:
+            return None
+        inputs = inputs or whatif_inputs(period=period)
+        return action_whatif.action_whatif(
+            inputs.drivers,
+            inputs.pools,
+            inputs.financing,
+            customer_id=customer.pk,
+            action_type=action_type,
+            parameter=parameter,
+            before=inputs.before,
+        )
+    except action_whatif.NotApplicable as exc:
+        raise ValidationError({"parameter": [NOT_APPLICABLE_MESSAGES.get(exc.code, str(exc))]}) from None
+
+
+def action_default_parameters(*, customer: Customer, inputs: WhatIfInputs) -> dict[str, Decimal | None]:
+    """The suggested parameter per action type for one customer (None where not suggested)."""
+    if customer.pk not in set(inputs.drivers["customer_id"]):
+        return {}
+    frame = action_whatif.default_parameters(
+        inputs.drivers, inputs.pools, inputs.before, inputs.financing, [customer.pk]
+    )
+    defaults: dict[str, Decimal | None] = dict.fromkeys(action_whatif.COMPUTED_TYPES)
+    defaults.update(dict(zip(frame["action_type"], frame["parameter"], strict=True)))
+    defaults[action_whatif.MOVE_TO_INSIDE] = defaults[action_whatif.MOVE_TO_INSIDE] or Decimal(100)
+    return defaults
+
+
+def customer_profit_row(*, customer: Customer, inputs: WhatIfInputs) -> dict | None:
+    row = inputs.profit[inputs.profit["customer_id"] == customer.pk]
+    if row.empty:
+        return None
+    return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.iloc[0].to_dict().items()}
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+def _scope_id_set(user) -> set[int] | None:
+    if customer_scope_ids(user) is None:
+        return None
+    return set(customer_scope(user).values_list("id", flat=True))
+
+
+def falling_customers(*, period: Period, profit: pd.DataFrame, scope: set[int] | None) -> pd.DataFrame:
+    """Customers just above zero whose profit fell in each of the last two periods.
+
+    profit(P) >= 0, profit(P) < profit(P-1) < profit(P-2), and profit(P) below the last fall
+    (profit(P-1) - profit(P)): at the same pace it is loss-making next period. Closest to zero
+    first. Columns: those of ``profit`` plus profit_prev_cents, profit_prev2_cents.
+    """
+    previous = period_previous(period)
+    before_previous = period_previous(previous) if previous else None
+    if before_previous is None:
+        return profit.iloc[0:0].assign(profit_prev_cents=0, profit_prev2_cents=0)
+    p1 = accounting_selectors.customer_profit_frame(period=previous)[["customer_id", "profit_cents"]]
+    p2 = accounting_selectors.customer_profit_frame(period=before_previous)[["customer_id", "profit_cents"]]
+    merged = profit.merge(p1.rename(columns={"profit_cents": "profit_prev_cents"}), on="customer_id").merge(
+        p2.rename(columns={"profit_cents": "profit_prev2_cents"}), on="customer_id"
+    )
+    if scope is not None:
+        merged = merged[merged["customer_id"].isin(scope)]
+    now, prev, prev2 = merged["profit_cents"], merged["profit_prev_cents"], merged["profit_prev2_cents"]
+    falling = merged[(now >= 0) & (now < prev) & (prev < prev2) & (now < prev - now)]
+    return falling.sort_values(["profit_cents", "customer_id"], ignore_index=True)
+
+
+def action_suggestions(*, user, period: Period, page: int | str | None = 1) -> dict:
+    """The board's suggestions: scoped loss-making customers by loss (paginated) and the customers
+    whose profit is falling to zero, each with its actions ranked by the what-if on company profit.
+
+    Returns page (a Paginator page of customer ids), loss_making, falling (lists of customer dicts
+    with ``suggestions`` and ``best``), loss_making_count, total_loss_cents and best_gain_cents
+    (Σ over the loss-making customers of their best action's gain, when positive).
+    """
+    profit = accounting_selectors.customer_profit_frame(period=period)
+    scope = _scope_id_set(user)
+    scoped = profit if scope is None else profit[profit["customer_id"].isin(scope)]
+    loss = scoped[scoped["profit_cents"] < 0].sort_values(["profit_cents", "customer_id"], ignore_index=True)
+    falling = falling_customers(period=period, profit=profit, scope=scope).head(FALLING_SHOWN)
+    paginator = Paginator(loss["customer_id"].tolist(), SUGGESTIONS_PER_PAGE)
+    page_obj = paginator.get_page(page)
+    result = {
+        "page": page_obj,
+        "loss_making": [],
+        "falling": [],
+        "loss_making_count": len(loss),
+        "total_loss_cents": int(loss["profit_cents"].sum()),
+        "best_gain_cents": 0,
+    }
+    candidates = loss["customer_id"].tolist() + falling["customer_id"].tolist()
+    if not candidates:
+        return result
+    inputs = whatif_inputs(period=period, profit=profit)
+    known = set(inputs.drivers["customer_id"])
+    ranked = action_whatif.suggested_actions(
+        inputs.drivers, inputs.pools, inputs.financing, inputs.before, [c for c in candidates if c in known]
+    )
+    best = ranked[ranked["rank"] == 1]
+    gains = best.loc[best["customer_id"].isin(loss["customer_id"]), "company_profit_change_cents"]
+    result["best_gain_cents"] = int(gains[gains > 0].sum())
+    shown = list(page_obj.object_list) + falling["customer_id"].tolist()
+    names = {
+        pk: (external_id, name)
+        for pk, external_id, name in Customer.objects.filter(id__in=shown).values_list("id", "external_id", "name")
+    }
+    open_actions = _open_actions(period=period, customer_ids=shown)
+    by_customer = {cid: group for cid, group in ranked[ranked["customer_id"].isin(shown)].groupby("customer_id")}
+    rows = scoped.set_index("customer_id")
+    falling_rows = falling.set_index("customer_id")
+
+    def customer_dict(cid: int, source: pd.DataFrame) -> dict:
+        r = source.loc[cid]
+        suggestions = _suggestion_dicts(by_customer.get(cid))
+        external_id, name = names.get(cid, ("", ""))
+        return {
+            "customer_id": int(cid),
+            "external_id": external_id,
+            "name": name,
+            "level": r["level"],
+            "revenue_cents": int(r["revenue_cents"]),
+            "gross_margin_cents": int(r["gross_margin_cents"]),
+            "allocated_cents": int(r["allocated_cents"]),
+            "financing_cents": int(r["financing_cents"]),
+            "profit_cents": int(r["profit_cents"]),
+            "profit_prev_cents": int(r["profit_prev_cents"]) if "profit_prev_cents" in r else None,
+            "profit_prev2_cents": int(r["profit_prev2_cents"]) if "profit_prev2_cents" in r else None,
+            "suggestions": suggestions,
+            "best": suggestions[0] if suggestions else None,
+            "open_actions": open_actions.get(cid, []),
+        }
+
+    result["loss_making"] = [customer_dict(cid, rows) for cid in page_obj.object_list]
+    result["falling"] = [customer_dict(cid, falling_rows) for cid in falling["customer_id"]]
+    return result
+
+
+def _suggestion_dicts(group: pd.DataFrame | None) -> list[dict]:
+    if group is None:
+        return []
+    labels = dict(Action.Type.choices)
+    return [
+        {
+            "type": r.action_type,
+            "label": labels[r.action_type],
+            "parameter": r.parameter,
+            "parameter_label": PARAMETER_LABELS.get(r.action_type, ""),
+            "customer_profit_after_cents": None
+            if pd.isna(r.customer_profit_after_cents)
+            else int(r.customer_profit_after_cents),
+            "company_profit_change_cents": int(r.company_profit_change_cents),
+            "others_change_cents": int(r.others_change_cents),
+            "rank": int(r.rank),
+        }
+        for r in group.itertuples(index=False)
+    ]
+
+
+def _open_actions(*, period: Period, customer_ids: list[int]) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {}
+    rows = Action.objects.filter(period=period, customer_id__in=customer_ids, state__in=OPEN_STATES).values_list(
+        "customer_id", "type", "state"
+    )
+    types, states = dict(Action.Type.choices), dict(Action.State.choices)
+    for customer_id, kind, state in rows:
+        out.setdefault(customer_id, []).append({"type": types[kind], "state": state, "state_label": states[state]})
+    return out
+
+
+def suggestion_rows(suggestions: dict) -> list[dict]:
+    """The suggestions as one flat row per customer and action, for CSV/Excel (money in euros)."""
+    rows = []
+    for section, customers in (("loss_making", suggestions["loss_making"]), ("falling", suggestions["falling"])):
+        for c in customers:
+            for s in c["suggestions"]:
+                rows.append(
+                    {
+                        "section": section,
+                        "customer": c["external_id"],
+                        "name": c["name"],
+                        "level": c["level"],
+                        "revenue": to_decimal(c["revenue_cents"]),
+                        "profit": to_decimal(c["profit_cents"]),
+                        "rank": s["rank"],
+                        "action": s["type"],
+                        "parameter": s["parameter"],
+                        "customer_profit_after": to_decimal(s["customer_profit_after_cents"]),
+                        "company_profit_change": to_decimal(s["company_profit_change_cents"]),
+                        "others_change": to_decimal(s["others_change_cents"]),
+                    }
+                )
+    return rows
+
+
+SUGGESTION_COLUMNS = [
+    ("section", _("Section")),
+    ("customer", _("Customer id")),
+    ("name", _("Name")),
+    ("level", _("Level")),
+    ("revenue", _("Revenue")),
+    ("profit", _("Profit")),
+    ("rank", _("Rank")),
+    ("action", _("Action")),
+    ("parameter", _("Parameter")),
+    ("customer_profit_after", _("Customer profit after")),
+    ("company_profit_change", _("Company profit change")),
+    ("others_change", _("Other customers' change")),
+]
+
+
+# --------------------------------------------------------------------------- the action list
+
+
+def actions_of(*, period: Period | None = None, customer_ids=None, state: str | None = None) -> QuerySet[Action]:
+    """Actions (newest first) of a period and state; ``customer_ids`` None = every customer."""
+    qs = Action.objects.select_related("customer", "period", "proposed_by", "decided_by")
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=customer_ids)
+    if period is not None:
+        qs = qs.filter(period=period)
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-proposed_at", "-id")
+
+
+def action_list(*, user, period: Period | None = None, state: str | None = None) -> QuerySet[Action]:
+    """The actions of the customers the user may see."""
+    return actions_of(period=period, customer_ids=customer_scope_ids(user), state=state)
+
+
+def realised_effects(actions) -> dict[int, int]:
+    """Per done action id: customer profit in the next period minus in the action's period (cents),
+    for the actions whose next period has figures (2 queries)."""
+    done = [a for a in actions if a.state == Action.State.DONE]
+    if not done:
+        return {}
+    periods = list(Period.objects.order_by("name").values_list("id", flat=True))
+    following = dict(zip(periods, periods[1:], strict=False))
+    wanted = {(a.customer_id, a.period_id) for a in done} | {
+        (a.customer_id, following[a.period_id]) for a in done if a.period_id in following
+    }
+    profits = {
+        (customer_id, period_id): profit
+        for customer_id, period_id, profit in CustomerProfit.objects.filter(
+            customer_id__in={c for c, _ in wanted}, period_id__in={p for _, p in wanted}
+        ).values_list("customer_id", "period_id", "profit")
+    }
+    out = {}
+    for a in done:
+        now = profits.get((a.customer_id, a.period_id))
+        after = profits.get((a.customer_id, following.get(a.period_id)))
+        if now is not None and after is not None:
+            out[a.id] = int(round((after - now) * 100))
+    return out
+
+
+def action_rows(actions) -> list[dict]:
+    """One dict per action for the page, exports and the report (money as Decimal euros)."""
+    actions = list(actions)
+    realised = realised_effects(actions)
+    rows = []
+    for a in actions:
+        rows.append(
+            {
+                "id": a.id,
+                "period": a.period.name,
+                "customer_id": a.customer_id,
+                "customer": a.customer.external_id,
+                "customer_name": a.customer.name,
+                "type": a.type,
+                "type_label": a.get_type_display(),
+                "parameter": a.parameter,
+                "parameter_label": PARAMETER_LABELS.get(a.type, ""),
+                "description": a.description,
+                "state": a.state,
+                "state_label": a.get_state_display(),
+                "notes": a.notes,
+                "proposed_by": a.proposed_by.username if a.proposed_by else "",
+                "proposed_at": a.proposed_at,
+                "decided_by": a.decided_by.username if a.decided_by else "",
+                "agreed_at": a.agreed_at,
+                "done_at": a.done_at,
+                "dropped_at": a.dropped_at,
+                "whatif_customer_profit": a.whatif_customer_profit,
+                "whatif_company_profit_change": a.whatif_company_profit_change,
+                "realised_effect": to_decimal(realised.get(a.id)),
+            }
+        )
+    return rows
+
+
+ACTION_COLUMNS = [
+    ("id", _("Id")),
+    ("period", _("Period")),
+    ("customer", _("Customer id")),
+    ("customer_name", _("Name")),
+    ("type", _("Action")),
+    ("parameter", _("Parameter")),
+    ("description", _("Description")),
+    ("state", _("State")),
+    ("proposed_by", _("Proposed by")),
+    ("proposed_at", _("Proposed at")),
+    ("decided_by", _("Decided by")),
+    ("agreed_at", _("Agreed at")),
+    ("done_at", _("Done at")),
+    ("dropped_at", _("Dropped at")),
+    ("whatif_customer_profit", _("What-if customer profit")),
+    ("whatif_company_profit_change", _("What-if company profit change")),
+    ("realised_effect", _("Realised effect")),
+    ("notes", _("Notes")),
+]
+
+
+def action_counts(*, user, period: Period) -> dict[str, int]:
+    from django.db.models import Count
+
+    counts = dict(
+        action_list(user=user, period=period).order_by().values_list("state").annotate(n=Count("id")).values_list(
+            "state", "n"
+        )
+    )
+    return {state: counts.get(state, 0) for state in Action.State.values}
