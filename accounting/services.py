@@ -285,7 +285,9 @@ def period_finance_update(*, period: Period, interest_rate: Decimal, acting_user
     finance.interest_rate = interest_rate
     finance.full_clean()
     if finance.interest_rate > 100:
-        raise ValidationError({"interest_rate": ["The yearly interest rate is a percentage of at most 100 (6 for 6 %)."]})
+        raise ValidationError(
+            {"interest_rate": ["The yearly interest rate is a percentage of at most 100 (6 for 6 %)."]}
+        )
     with transaction.atomic():
         finance._history_user = acting_user
         finance.save()

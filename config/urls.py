@@ -30,3 +30,8 @@ urlpatterns = [
     path("sales/actions/", include(("salesforce_tasks.action_urls", "actions"))),
     path("sales/", include(("salesforce_tasks.urls", "salesforce"))),
 ]
+
+handler400 = "config.views.bad_request"
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"

@@ -34,3 +34,28 @@ def progress(request):
         # Figures changed since the page was drawn: sections listening for it refresh themselves.
         response["HX-Trigger"] = "figuresUpdated"
     return response
+
+
+def _api_or_page(request, status: int, message: str, template: str):
+    from django.http import JsonResponse
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=status)
+    return render(request, template, {"message": message}, status=status)
+
+
+def not_found(request, exception=None):
+    return _api_or_page(request, 404, "Not found.", "404.html")
+
+
+def server_error(request):
+    return _api_or_page(request, 500, "Server error.", "500.html")
+
+
+def permission_denied(request, exception=None):
+    message = str(exception) if exception and str(exception) else "You do not have permission for this page."
+    return _api_or_page(request, 403, message, "403.html")
+
+
+def bad_request(request, exception=None):
+    return _api_or_page(request, 400, "Bad request.", "400.html")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Level
 
 from . import selectors
-from .models import BonusKpi, RepPair, SalesRep, Team, TeamTarget, Visit
+from .models import BonusKpi, RepPair, SalesRep, TeamTarget, Visit
 
 MONTHS = 12
 
@@ -28,7 +28,7 @@ class VisitForm(forms.Form):
             "invalid_choice": _("This customer is not in your portfolio."),
         },
     )
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     minutes = forms.IntegerField(
         label=_("Minutes"),
         min_value=1,
@@ -243,7 +243,3 @@ class EstimateForm(forms.Form):
         revenue = data.get("revenue") if data.get("revenue") is not None else data.get("target_revenue")
         profit = data.get("profit") if data.get("profit") is not None else data.get("target_profit")
         return revenue, profit
-
-
-class TeamChoiceForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
