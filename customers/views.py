@@ -379,6 +379,7 @@ def migration(request):
         previous=previous,
         rows=rows,
         columns=columns,
+        grand={"customers": sum(r["customers"] for r in rows), "revenue": round(sum(r["revenue"] for r in rows), 2)},
         cell=cell,
         export_query=_query(period=period.name),
     )
@@ -797,7 +798,19 @@ EXAMPLE_VALUES = {
     "kind": "visit",
     "score": "8",
 }
-EXAMPLE_OVERRIDES = {"costs": {"amount": "90000.00", "customer_id": ""}}
+EXAMPLE_OVERRIDES = {
+    "costs": {"amount": "90000.00", "customer_id": ""},
+    "visits": {"rep": "R1", "outcome": "order expected", "next_step": "send a quote"},
+    "surveys": {"date": "2025-03-10", "round": "2025-spring", "comment": "Happy with delivery times"},
+}
+IMPORT_KIND_LABELS = {
+    "customers": gettext_lazy("Customers"),
+    "orders": gettext_lazy("Orders (one row per order line)"),
+    "costs": gettext_lazy("Cost pools"),
+    "invoices": gettext_lazy("Invoices"),
+    "visits": gettext_lazy("Visits and calls"),
+    "surveys": gettext_lazy("Survey scores"),
+}
 
 
 def import_layout(kind: str) -> Layout | None:
@@ -811,7 +824,9 @@ def import_layout(kind: str) -> Layout | None:
 
 
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("What is in the file"), choices=[(k, k) for k in IMPORT_KINDS])
+    kind = forms.ChoiceField(
+        label=gettext_lazy("What is in the file"), choices=[(k, IMPORT_KIND_LABELS.get(k, k)) for k in IMPORT_KINDS]
+    )
     file = forms.FileField(
         label=gettext_lazy("File (.csv or .xlsx)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.txt"}),
@@ -851,7 +866,10 @@ def import_result_dict(result) -> dict:
 
 
 def _kinds_with_layouts() -> list[dict]:
-    return [{"kind": kind, "layout": import_layout(kind)} for kind in IMPORT_KINDS]
+    return [
+        {"kind": kind, "label": IMPORT_KIND_LABELS.get(kind, kind), "layout": import_layout(kind)}
+        for kind in IMPORT_KINDS
+    ]
 
 
 @login_required

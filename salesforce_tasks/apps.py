@@ -6,4 +6,4 @@ class SalesforceTasksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import events, tasks  # noqa: F401  (register subscriptions and tasks)
+        from . import events, reports, tasks  # noqa: F401  (register subscriptions, report kinds and tasks)

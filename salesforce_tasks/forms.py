@@ -129,7 +129,7 @@ class BonusKpiForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         teams = selectors.managed_teams(user)
-        pairs = RepPair.objects.filter(team__in=teams).order_by("code")
+        pairs = RepPair.objects.filter(team__in=teams).select_related("outside_rep", "inside_rep").order_by("code")
         reps = SalesRep.objects.filter(team__in=teams).order_by("name")
         self.fields["subject"].choices = [
             (_("Pairs"), [(f"pair:{p.id}", str(p)) for p in pairs]),

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -901,7 +901,7 @@ def team_target_rows(*, period: Period, user) -> list[dict]:
     Actuals, per team (customers belong to the team of their current pair):
     - new_suspects: customers created in the period whose status is suspect;
     - prospects_to_top: customers at level top in the period that were prospect or suspect in
-      the previous period, unknown then, or new customers then (first year with revenue);
+      the previous period, or unknown then (the "new" row of the migration matrix);
     - retention: % of the team's customers active in the previous period still active in this one.
     """
     teams = list(teams_for_user(user).order_by("name"))
@@ -947,13 +947,12 @@ def team_target_actuals(*, period: Period, team_ids: list[int]) -> dict[int, dic
     cur = _levels_frame(period=period, team_ids=team_ids)
     prev = _levels_frame(period=previous, team_ids=team_ids) if previous else cur.iloc[0:0]
     merged = cur.merge(
-        prev[["customer_id", "level", "existing"]].rename(columns={"level": "level_prev", "existing": "existing_prev"}),
+        prev[["customer_id", "level"]].rename(columns={"level": "level_prev"}),
         on="customer_id",
         how="left",
     )
-    was_new = merged["level_prev"].isin(ACTIVE_LEVELS) & (merged["existing_prev"] == False)  # noqa: E712
     developed = (merged["level"] == "top") & (
-        merged["level_prev"].isin(["prospect", "suspect"]) | merged["level_prev"].isna() | was_new
+        merged["level_prev"].isin(["prospect", "suspect"]) | merged["level_prev"].isna()
     )
     active_prev = prev.assign(active=prev["level"].isin(ACTIVE_LEVELS))
     active_prev = active_prev[active_prev["active"]]
@@ -1015,7 +1014,7 @@ def monthly_target_cents(*, period: Period, customer_ids) -> list[int]:
     months = np.zeros(12, dtype=np.int64)
     rows = CustomerTarget.objects.filter(
         period=period, customer_id__in=customer_ids, target_revenue__isnull=False
-    ).values_list(cents_sql("target_revenue"), "seasonality")
+    ).values_list(cents_sql(F("target_revenue")), "seasonality")
     even_total = 0
     for cents, seasonality in rows:
         if seasonality:
@@ -1054,7 +1053,7 @@ def portfolio_rows(*, pp: PeriodPortfolio, customer_ids: list[int]) -> pd.DataFr
     targets = pd.DataFrame.from_records(
         list(
             CustomerTarget.objects.filter(period=pp.period, customer_id__in=customer_ids).values_list(
-                "customer_id", cents_sql("target_revenue"), cents_sql("target_profit"), "target_level", "proposed_by_pair"
+                "customer_id", cents_sql(F("target_revenue")), cents_sql(F("target_profit")), "target_level", "proposed_by_pair"
             )
         ),
         columns=["customer_id", "target_revenue_cents", "target_profit_cents", "target_level", "proposed_by_pair"],

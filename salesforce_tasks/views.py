@@ -1058,7 +1058,7 @@ def pair_detail(request, pair_id: int):
         "totals": totals,
         "reps": [r for r in data["reps"] if r["pair_id"] == pair.pk],
         "can_reassign": MANAGER in user_roles(request.user) or request.user.is_superuser,
-        "reassign_form": ReassignForm(user=request.user),
+        "pair_choices": list(selectors.pairs_for_user(request.user).order_by("code")),
     }
     if request.htmx:
         return render(request, "salesforce_tasks/pair.html#customers", context)

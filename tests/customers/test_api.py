@@ -90,7 +90,12 @@ def test_customers_list_filter_search_ordering(small_dataset, manager_user, fina
 
 @pytest.mark.parametrize(
     "params,field",
-    [({"period": 1999}, "period"), ({"period": "x"}, "period"), ({"level": "vip"}, "level"), ({"ordering": "pw"}, "ordering")],
+    [
+        ({"period": 1999}, "period"),
+        ({"period": "x"}, "period"),
+        ({"level": "vip"}, "level"),
+        ({"ordering": "pw"}, "ordering"),
+    ],
 )
 def test_customers_list_bad_parameters_are_400(small_dataset, finance_user, params, field):
     response = client_for(finance_user).get("/api/v1/customers/", params)

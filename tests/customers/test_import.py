@@ -68,7 +68,7 @@ def test_good_file_is_imported_with_counts(client, small_dataset, finance_user):
         reverse("customers:import"), {"kind": "customers", "file": upload("customers.csv", GOOD_CUSTOMERS)}
     )
     html = response.content.decode()
-    assert 'id="import-result"' in html and "2 customers rows: 2 new, 0 updated." in html
+    assert 'id="import-result"' in html and "File of customers: 2 rows read, 2 new, 0 updated." in html
     assert Customer.objects.count() == before + 2
     assert Customer.objects.get(external_id="N2").status == "prospect"
 
@@ -92,7 +92,7 @@ def test_xlsx_upload_keeps_its_suffix(client, small_dataset, finance_user):
     client.force_login(finance_user)
     file = SimpleUploadedFile("Klanten.XLSX", buf.getvalue())
     response = client.post(reverse("customers:import"), {"kind": "customers", "file": file})
-    assert "1 customers rows: 1 new" in response.content.decode()
+    assert "File of customers: 1 rows read, 1 new" in response.content.decode()
     assert Customer.objects.filter(external_id="X1", name="Excel BV").exists()
 
 

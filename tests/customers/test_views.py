@@ -236,9 +236,7 @@ def test_list_export_csv_and_xlsx_hold_the_same_rows(client, small_dataset, fina
 
 
 def _bulk_customers(period: Period, n: int) -> None:
-    customers = Customer.objects.bulk_create(
-        [Customer(external_id=f"X{i:04d}", name=f"Extra {i}") for i in range(n)]
-    )
+    customers = Customer.objects.bulk_create([Customer(external_id=f"X{i:04d}", name=f"Extra {i}") for i in range(n)])
     CustomerPeriod.objects.bulk_create(
         [
             CustomerPeriod(

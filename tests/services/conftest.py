@@ -70,11 +70,15 @@ class Workers:
     def __init__(self, env: dict, tmp_path: Path):
         self.env, self.tmp_path, self.procs = env, tmp_path, {}
 
-    def start(self, name: str, *, beat: bool = False, extra_env: dict | None = None) -> subprocess.Popen:
-        args = [CELERY, "-A", "config", "worker", "-P", "solo", "-Q", QUEUES, "-n", f"{name}@%h", "-l", "warning",
+    def start(self, name: str, *, beat: bool = False, extra_env: dict | None = None,
+              queues: str = QUEUES) -> subprocess.Popen:
+        args = [CELERY, "-A", "config", "worker", "-P", "solo", "-Q", queues, "-n", f"{name}@%h", "-l", "warning",
                 "--without-gossip", "--without-mingle", "--without-heartbeat"]
         if beat:
             args += ["-B", "-s", str(self.tmp_path / f"beat-{name}")]
+        return self.spawn(name, args, extra_env)
+
+    def spawn(self, name: str, args: list[str], extra_env: dict | None = None) -> subprocess.Popen:
         log = open(self.tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(args, cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=log, stderr=log,
                                 start_new_session=True)

@@ -139,8 +139,11 @@ def test_random_interleavings_converge(pipeline, tmp_path):
 
 
 def test_burst_coalesces(pipeline, tmp_path):
-    pipeline.start("w1", beat=True)
-    pipeline.start("w2")
+    # Each recompute holds 0.3 s longer, so the 200 commits arrive faster than one recompute:
+    # the events must coalesce instead of queueing 200 recomputations.
+    slow = {"KLANTWAARDE_FAULT_DELAY_S": "0.3"}
+    pipeline.start("w1", beat=True, extra_env=slow)
+    pipeline.start("w2", extra_env=slow)
     build_data(tmp_path)
     wait_converged(pipeline)
     runs_before = sum(Computation.objects.filter(stage="pyramid").values_list("runs", flat=True))
@@ -149,7 +152,7 @@ def test_burst_coalesces(pipeline, tmp_path):
     wait_converged(pipeline)
     runs = sum(Computation.objects.filter(stage="pyramid").values_list("runs", flat=True)) - runs_before
     # 200 orders each dirtying the 2025 period: far fewer recomputations than events.
-    assert 1 <= runs < 100
+    assert 1 <= runs <= 60
     assert_matches_from_scratch()
 
 
