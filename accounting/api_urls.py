@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from . import api
 
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("cost-pools", api.CostPoolViewSet, basename="api-cost-pools")
 router.register("invoices", api.InvoiceViewSet, basename="api-invoices")
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from config.export import EXPORT_FORMATS, table_response
-from config.money import as_float_euros
+from config.money import to_decimal
 from config.roles import FINANCE, MANAGER, REP, has_role, require_role
 from customers.models import Level, Period
 from customers.selectors import period_get, period_list
@@ -75,7 +75,7 @@ def _export_format(request) -> str | None:
 
 
 def _chart(config: dict) -> str:
-    return json.dumps(config, separators=(",", ":"))
+    return json.dumps(config, separators=(",", ":"), default=str)
 
 
 def _level_label(level: str) -> str:
@@ -133,19 +133,15 @@ def why_text(pool: dict, drivers: dict) -> str:
             )
             % fmt
         )
+    many = qty != 1
     units = {
-        AllocationKey.ORDERS: _("orders"),
-        AllocationKey.ORDER_LINES: _("order lines"),
-        AllocationKey.VISITS: _("visits"),
-        AllocationKey.VISIT_MINUTES: _("visit and call minutes"),
+        AllocationKey.ORDERS: (_("order"), _("orders")),
+        AllocationKey.ORDER_LINES: (_("order line"), _("order lines")),
+        AllocationKey.VISITS: (_("visit"), _("visits")),
+        AllocationKey.VISIT_MINUTES: (_("minute"), _("visit and call minutes")),
     }
-    unit = {
-        AllocationKey.ORDERS: _("order"),
-        AllocationKey.ORDER_LINES: _("order line"),
-        AllocationKey.VISITS: _("visit"),
-        AllocationKey.VISIT_MINUTES: _("minute"),
-    }
-    fmt.update(units=units.get(key, key), unit=unit.get(key, key))
+    one, several = units.get(key, (key, key))
+    fmt.update(units=several if many else one, unit=one)
     return _("%(qty)s %(units)s of %(total)s × %(rate)s per %(unit)s") % fmt
 
 
@@ -436,24 +432,28 @@ def _level_rows(overview: dict) -> list[dict]:
                 "level": _("Total") if r["level"] == "total" else _level_label(r["level"]),
                 "level_code": r["level"],
                 "customers": r["customers"],
-                "revenue": as_float_euros(r["revenue_cents"]),
-                "gross_margin": as_float_euros(r["gross_margin_cents"]),
-                "allocated": as_float_euros(r["allocated_cents"]),
-                "financing": as_float_euros(r["financing_cents"]),
-                "profit": as_float_euros(r["profit_cents"]),
-                "avg_profit": as_float_euros(r["avg_profit_cents"]),
+                "revenue": to_decimal(r["revenue_cents"]),
+                "gross_margin": to_decimal(r["gross_margin_cents"]),
+                "allocated": to_decimal(r["allocated_cents"]),
+                "financing": to_decimal(r["financing_cents"]),
+                "profit": to_decimal(r["profit_cents"]),
+                "avg_profit": to_decimal(r["avg_profit_cents"]),
             }
         )
     total = overview["total"]
     if total["allocated_cents"] is not None and total["financing_cents"] is not None:
-        rows[-1]["cost_to_serve"] = as_float_euros(total["allocated_cents"] + total["financing_cents"])
+        rows[-1]["cost_to_serve"] = to_decimal(total["allocated_cents"] + total["financing_cents"])
     return rows
 
 
 def _levels_chart(levels: list[dict]) -> str:
     shown = [r for r in levels if r["level_code"] in ("top", "big", "medium", "small", "inactive")]
     shown = [r for r in shown if r["customers"] or r["level_code"] != "inactive"]
-    costs = [None if r["allocated"] is None else round((r["allocated"] or 0) + (r["financing"] or 0), 2) for r in shown]
+
+    def euros(value) -> float | None:
+        return None if value is None else float(value)
+
+    costs = [None if r["allocated"] is None else euros(r["allocated"] + (r["financing"] or 0)) for r in shown]
     return _chart(
         {
             "type": "bar",
@@ -462,11 +462,11 @@ def _levels_chart(levels: list[dict]) -> str:
                 "datasets": [
                     {
                         "label": _("Gross margin"),
-                        "data": [r["gross_margin"] for r in shown],
+                        "data": [euros(r["gross_margin"]) for r in shown],
                         "backgroundColor": "#7fb3ea",
                     },
                     {"label": _("Cost to serve"), "data": costs, "backgroundColor": "#f97066"},
-                    {"label": _("Profit"), "data": [r["profit"] for r in shown], "backgroundColor": "#1a4d8f"},
+                    {"label": _("Profit"), "data": [euros(r["profit"]) for r in shown], "backgroundColor": "#1a4d8f"},
                 ],
             },
             "options": {
@@ -669,6 +669,7 @@ def customer_waterfall(request, pk: int):
         pool["key_label"] = dict(AllocationKey.choices).get(pool["key"], "–")
     for pool, step in zip(data["pools"], data["steps"][3:-2], strict=True):
         pool["running_cents"] = step["end_cents"]
+        pool["signed_cents"] = -pool["amount_cents"]
     for step in data["steps"]:
         step["title"] = str(STEP_LABELS.get(step["label"], step["label"])) if step["kind"] != "pool" else step["label"]
     change = _change_context(selectors.profit_change(customer=customer, period=period, compare=compare))
@@ -681,6 +682,7 @@ def customer_waterfall(request, pk: int):
         "change": change,
         "compare": compare,
         "level_label": _level_label(data["level"]) if data["level"] else "–",
+        "financing_signed": -data["financing"],
     }
     template = "accounting/waterfall.html#waterfall" if request.htmx else "accounting/waterfall.html"
     return render(request, template, context)

@@ -13,8 +13,8 @@ from decimal import Decimal
 
 import pandas as pd
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from accounting import allocation
@@ -154,20 +154,22 @@ def falling_customers(*, period: Period, profit: pd.DataFrame, scope: set[int] |
     return falling.sort_values(["profit_cents", "customer_id"], ignore_index=True)
 
 
-def action_suggestions(*, user, period: Period, page: int | str | None = 1) -> dict:
+def action_suggestions(
+    *, user, period: Period, page: int | str | None = 1, per_page: int | None = SUGGESTIONS_PER_PAGE
+) -> dict:
     """The board's suggestions: scoped loss-making customers by loss (paginated) and the customers
     whose profit is falling to zero, each with its actions ranked by the what-if on company profit.
 
     Returns page (a Paginator page of customer ids), loss_making, falling (lists of customer dicts
-    with ``suggestions`` and ``best``), loss_making_count, total_loss_cents and best_gain_cents
-    (Σ over the loss-making customers of their best action's gain, when positive).
+    with ``suggestions`` and ``best``), loss_making_count and total_loss_cents. ``per_page``
+    None puts every loss-making customer on one page (downloads).
     """
     profit = accounting_selectors.customer_profit_frame(period=period)
     scope = _scope_id_set(user)
     scoped = profit if scope is None else profit[profit["customer_id"].isin(scope)]
     loss = scoped[scoped["profit_cents"] < 0].sort_values(["profit_cents", "customer_id"], ignore_index=True)
     falling = falling_customers(period=period, profit=profit, scope=scope).head(FALLING_SHOWN)
-    paginator = Paginator(loss["customer_id"].tolist(), SUGGESTIONS_PER_PAGE)
+    paginator = Paginator(loss["customer_id"].tolist(), per_page or max(1, len(loss)))
     page_obj = paginator.get_page(page)
     result = {
         "page": page_obj,
@@ -175,26 +177,21 @@ def action_suggestions(*, user, period: Period, page: int | str | None = 1) -> d
         "falling": [],
         "loss_making_count": len(loss),
         "total_loss_cents": int(loss["profit_cents"].sum()),
-        "best_gain_cents": 0,
     }
-    candidates = loss["customer_id"].tolist() + falling["customer_id"].tolist()
-    if not candidates:
+    shown = list(page_obj.object_list) + falling["customer_id"].tolist()
+    if not shown:
         return result
     inputs = whatif_inputs(period=period, profit=profit)
     known = set(inputs.drivers["customer_id"])
     ranked = action_whatif.suggested_actions(
-        inputs.drivers, inputs.pools, inputs.financing, inputs.before, [c for c in candidates if c in known]
+        inputs.drivers, inputs.pools, inputs.financing, inputs.before, sorted(set(shown) & known)
     )
-    best = ranked[ranked["rank"] == 1]
-    gains = best.loc[best["customer_id"].isin(loss["customer_id"]), "company_profit_change_cents"]
-    result["best_gain_cents"] = int(gains[gains > 0].sum())
-    shown = list(page_obj.object_list) + falling["customer_id"].tolist()
     names = {
         pk: (external_id, name)
         for pk, external_id, name in Customer.objects.filter(id__in=shown).values_list("id", "external_id", "name")
     }
     open_actions = _open_actions(period=period, customer_ids=shown)
-    by_customer = {cid: group for cid, group in ranked[ranked["customer_id"].isin(shown)].groupby("customer_id")}
+    by_customer = dict(tuple(ranked.groupby("customer_id")))
     rows = scoped.set_index("customer_id")
     falling_rows = falling.set_index("customer_id")
 
@@ -256,6 +253,19 @@ def _open_actions(*, period: Period, customer_ids: list[int]) -> dict[int, list[
     return out
 
 
+def suggestion_euros(suggestion: dict) -> dict:
+    """One suggestion with its money in Decimal euros: rank, type, parameter, customer_profit_after,
+    company_profit_change, others_change."""
+    return {
+        "rank": suggestion["rank"],
+        "type": suggestion["type"],
+        "parameter": suggestion["parameter"],
+        "customer_profit_after": to_decimal(suggestion["customer_profit_after_cents"]),
+        "company_profit_change": to_decimal(suggestion["company_profit_change_cents"]),
+        "others_change": to_decimal(suggestion["others_change_cents"]),
+    }
+
+
 def suggestion_rows(suggestions: dict) -> list[dict]:
     """The suggestions as one flat row per customer and action, for CSV/Excel (money in euros)."""
     rows = []
@@ -270,12 +280,7 @@ def suggestion_rows(suggestions: dict) -> list[dict]:
                         "level": c["level"],
                         "revenue": to_decimal(c["revenue_cents"]),
                         "profit": to_decimal(c["profit_cents"]),
-                        "rank": s["rank"],
-                        "action": s["type"],
-                        "parameter": s["parameter"],
-                        "customer_profit_after": to_decimal(s["customer_profit_after_cents"]),
-                        "company_profit_change": to_decimal(s["company_profit_change_cents"]),
-                        "others_change": to_decimal(s["others_change_cents"]),
+                        **suggestion_euros(s),
                     }
                 )
     return rows
@@ -289,7 +294,7 @@ SUGGESTION_COLUMNS = [
     ("revenue", _("Revenue")),
     ("profit", _("Profit")),
     ("rank", _("Rank")),
-    ("action", _("Action")),
+    ("type", _("Action")),
     ("parameter", _("Parameter")),
     ("customer_profit_after", _("Customer profit after")),
     ("company_profit_change", _("Company profit change")),
@@ -400,12 +405,17 @@ ACTION_COLUMNS = [
 ]
 
 
-def action_counts(*, user, period: Period) -> dict[str, int]:
-    from django.db.models import Count
-
-    counts = dict(
-        action_list(user=user, period=period).order_by().values_list("state").annotate(n=Count("id")).values_list(
-            "state", "n"
-        )
+def action_counts(*, user, period: Period) -> dict:
+    """Actions per state in the user's scope, and open_change: Σ what-if company profit change of
+    the proposed and agreed actions (Decimal euros; None when there are none)."""
+    rows = (
+        action_list(user=user, period=period)
+        .order_by()
+        .values("state")
+        .annotate(n=Count("id"), change=Sum("whatif_company_profit_change"))
     )
-    return {state: counts.get(state, 0) for state in Action.State.values}
+    by_state = {r["state"]: r for r in rows}
+    counts: dict = {state: by_state.get(state, {}).get("n", 0) for state in Action.State.values}
+    changes = [by_state[s]["change"] for s in OPEN_STATES if by_state.get(s, {}).get("change") is not None]
+    counts["open_change"] = sum(changes) if changes else None
+    return counts

@@ -86,8 +86,8 @@ def board(request):
 
     if fmt in EXPORT_FORMATS:
         if table == "suggestions":
-            suggestions = action_selectors.action_suggestions(user=request.user, period=period, page=None)
-            rows = action_selectors.suggestion_rows(_all_pages(request.user, period, suggestions))
+            suggestions = action_selectors.action_suggestions(user=request.user, period=period, per_page=None)
+            rows = action_selectors.suggestion_rows(suggestions)
             return _export(rows, action_selectors.SUGGESTION_COLUMNS, f"suggestions-{period.name}", fmt)
         rows = action_selectors.action_rows(action_selectors.action_list(user=request.user, period=period, state=state))
         return _export(rows, action_selectors.ACTION_COLUMNS, f"actions-{period.name}", fmt)
@@ -108,16 +108,6 @@ def board(request):
     context["periods"] = period_list()
     context["counts"] = action_selectors.action_counts(user=request.user, period=period)
     return render(request, TEMPLATE_BOARD, context)
-
-
-def _all_pages(user, period, first: dict) -> dict:
-    """Every loss-making customer's suggestions (for the download), page after page."""
-    merged = dict(first)
-    loss = list(first["loss_making"])
-    for number in first["page"].paginator.page_range[1:]:
-        loss += action_selectors.action_suggestions(user=user, period=period, page=number)["loss_making"]
-    merged["loss_making"] = loss
-    return merged
 
 
 def _roles(user) -> dict:
@@ -155,7 +145,7 @@ def propose(request):
                     acting_user=request.user,
                 )
             except ValidationError as exc:
-                form.add_error(None if not hasattr(exc, "error_dict") else None, exc)
+                _add_errors(form, exc)
         if saved and not request.htmx:
             messages.success(request, _("Action proposed: %(action)s for %(customer)s.") % _saved_names(saved))
             return redirect(f"{reverse('actions:board')}?period={period.name}")
@@ -163,7 +153,7 @@ def propose(request):
             form = _initial_form(data.get("type"), None, defaults, changed_type=True)
     else:
         form = _initial_form(data.get("type"), data, defaults, changed_type=data.get("changed") == "type")
-    preview = _preview_context(form, customer, period, inputs) if not saved else {}
+    preview = _preview_context(form, customer, period, inputs)
     context = {
         "form": form,
         "customer": customer,
@@ -178,6 +168,15 @@ def propose(request):
     if saved:
         response["HX-Trigger"] = "actionsChanged"
     return response
+
+
+def _add_errors(form: ActionForm, exc: ValidationError) -> None:
+    """The service's errors beside their field, the others above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 def _saved_names(action: Action) -> dict:

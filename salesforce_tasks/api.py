@@ -12,13 +12,13 @@ from decimal import Decimal
 import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.roles import FINANCE, MANAGER, REP, RolePermission, user_roles
+from config.roles import FINANCE, MANAGER, REP, RolePermission
 from customers.models import Customer, Level, Period
 
 from . import selectors, services
@@ -58,19 +58,33 @@ def _scoped_customer(user, external_id: str) -> Customer:
 
 class VisitSerializer(serializers.ModelSerializer):
     rep = serializers.SlugRelatedField(
-        slug_field="code", queryset=SalesRep.objects.all(), required=False,
+        slug_field="code",
+        queryset=SalesRep.objects.all(),
+        required=False,
         help_text="The rep's code; a rep logging for themself may leave it out.",
     )
-    customer_id = serializers.CharField(source="customer.external_id", max_length=64,
-                                        help_text="The customer's external id.")
+    customer_id = serializers.CharField(
+        source="customer.external_id", max_length=64, help_text="The customer's external id."
+    )
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     period = serializers.IntegerField(source="period.name", read_only=True)
     minutes = serializers.IntegerField(min_value=1, max_value=services.MAX_VISIT_MINUTES)
 
     class Meta:
         model = Visit
-        fields = ["id", "rep", "customer_id", "customer_name", "date", "minutes", "kind", "outcome", "next_step",
-                  "period", "created_at"]
+        fields = [
+            "id",
+            "rep",
+            "customer_id",
+            "customer_name",
+            "date",
+            "minutes",
+            "kind",
+            "outcome",
+            "next_step",
+            "period",
+            "created_at",
+        ]
         read_only_fields = ["id", "created_at"]
 
 
@@ -123,9 +137,14 @@ class VisitViewSet(viewsets.ModelViewSet):
         data = serializer.validated_data
         customer = _scoped_customer(request.user, data["customer"]["external_id"])
         visit = services.visit_log(
-            rep=self._rep(data), customer=customer, date=data["date"], minutes=data["minutes"],
-            kind=data.get("kind", Visit.Kind.VISIT), outcome=data.get("outcome", ""),
-            next_step=data.get("next_step", ""), acting_user=request.user,
+            rep=self._rep(data),
+            customer=customer,
+            date=data["date"],
+            minutes=data["minutes"],
+            kind=data.get("kind", Visit.Kind.VISIT),
+            outcome=data.get("outcome", ""),
+            next_step=data.get("next_step", ""),
+            acting_user=request.user,
         )
         return Response(self.get_serializer(visit).data, status=status.HTTP_201_CREATED)
 
@@ -150,25 +169,42 @@ class VisitViewSet(viewsets.ModelViewSet):
 
 
 class CustomerTargetSerializer(serializers.ModelSerializer):
-    customer_id = serializers.CharField(source="customer.external_id", max_length=64,
-                                        help_text="The customer's external id.")
+    customer_id = serializers.CharField(
+        source="customer.external_id", max_length=64, help_text="The customer's external id."
+    )
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     period = serializers.IntegerField(source="period.name", help_text="Period name.")
     target_level = serializers.ChoiceField(
         choices=[(level, label) for level, label in Level.choices if level in selectors.ACTIVE_LEVELS],
-        required=False, allow_blank=True, help_text="The level to reach (top, big, medium or small).",
+        required=False,
+        allow_blank=True,
+        help_text="The level to reach (top, big, medium or small).",
     )
     seasonality = serializers.ListField(
-        child=serializers.FloatField(min_value=0, max_value=100), min_length=12, max_length=12, required=False,
-        allow_null=True, help_text="12 monthly percentages summing to 100; null for an even split.",
+        child=serializers.FloatField(min_value=0, max_value=100),
+        min_length=12,
+        max_length=12,
+        required=False,
+        allow_null=True,
+        help_text="12 monthly percentages summing to 100; null for an even split.",
     )
-    proposed_by_pair = serializers.BooleanField(read_only=True,
-                                                help_text="Proposed by the pair, awaiting a manager's approval.")
+    proposed_by_pair = serializers.BooleanField(
+        read_only=True, help_text="Proposed by the pair, awaiting a manager's approval."
+    )
 
     class Meta:
         model = CustomerTarget
-        fields = ["id", "customer_id", "customer_name", "period", "target_level", "target_revenue", "target_profit",
-                  "seasonality", "proposed_by_pair"]
+        fields = [
+            "id",
+            "customer_id",
+            "customer_name",
+            "period",
+            "target_level",
+            "target_revenue",
+            "target_profit",
+            "seasonality",
+            "proposed_by_pair",
+        ]
         read_only_fields = ["id"]
 
 
@@ -219,9 +255,13 @@ class CustomerTargetViewSet(viewsets.ModelViewSet):
             return getattr(instance, name) if instance is not None else default
 
         return services.customer_target_set(
-            customer=customer, period=period, acting_user=request.user,
-            target_level=value("target_level", ""), target_revenue=value("target_revenue"),
-            target_profit=value("target_profit"), seasonality=value("seasonality"),
+            customer=customer,
+            period=period,
+            acting_user=request.user,
+            target_level=value("target_level", ""),
+            target_revenue=value("target_revenue"),
+            target_profit=value("target_profit"),
+            seasonality=value("seasonality"),
         )
 
     def create(self, request, *args, **kwargs):
@@ -245,12 +285,14 @@ class CustomerTargetViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.customer_target_delete(target=instance, acting_user=self.request.user)
 
-    @extend_schema(summary="Approve a pair's proposed target (managers)", request=None,
-                   responses={200: CustomerTargetSerializer}, tags=["targets"])
-    @action(detail=True, methods=["post"], permission_classes=[RolePermission])
+    @extend_schema(
+        summary="Approve a pair's proposed target (managers)",
+        request=None,
+        responses={200: CustomerTargetSerializer},
+        tags=["targets"],
+    )
+    @action(detail=True, methods=["post"], permission_classes=[RolePermission], write_roles=(MANAGER,))
     def approve(self, request, pk=None):
-        if not (MANAGER in user_roles(request.user) or request.user.is_superuser):
-            raise exceptions.PermissionDenied("Only a manager approves targets.")
         target = services.customer_target_approve(target=self.get_object(), acting_user=request.user)
         return Response(self.get_serializer(target).data)
 
@@ -269,12 +311,14 @@ class TeamTargetSerializer(serializers.ModelSerializer):
         fields = ["id", "team", "team_name", "period", "kind", "target", "actual"]
         read_only_fields = ["id"]
 
-    def get_actual(self, obj) -> Decimal | None:
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True))
+    def get_actual(self, obj) -> str | None:
         cache = self.context.setdefault("_actuals", {})
         key = (obj.period_id, obj.team_id)
         if key not in cache:
             cache[key] = selectors.team_target_actuals(period=obj.period, team_ids=[obj.team_id])[obj.team_id]
-        return cache[key].get(obj.kind)
+        value = cache[key].get(obj.kind)
+        return None if value is None else f"{Decimal(value):.2f}"
 
 
 class TeamTargetFilter(django_filters.FilterSet):
@@ -288,8 +332,9 @@ class TeamTargetFilter(django_filters.FilterSet):
 @extend_schema_view(
     list=extend_schema(summary="Team targets of your teams, with actuals", tags=["targets"]),
     retrieve=extend_schema(summary="One team target", tags=["targets"]),
-    create=extend_schema(summary="Set a team target (the team's manager); upsert by team, period and kind",
-                         tags=["targets"]),
+    create=extend_schema(
+        summary="Set a team target (the team's manager); upsert by team, period and kind", tags=["targets"]
+    ),
     update=extend_schema(summary="Change a team target", tags=["targets"]),
     partial_update=extend_schema(summary="Change a team target", tags=["targets"]),
     destroy=extend_schema(summary="Delete a team target", tags=["targets"]),
@@ -345,10 +390,20 @@ class TeamTargetViewSet(viewsets.ModelViewSet):
 
 class BonusKpiSerializer(serializers.ModelSerializer):
     period = serializers.IntegerField(source="period.name", help_text="Period name.")
-    rep = serializers.SlugRelatedField(slug_field="code", queryset=SalesRep.objects.all(), required=False,
-                                       allow_null=True, help_text="Rep code (or set pair).")
-    pair = serializers.SlugRelatedField(slug_field="code", queryset=RepPair.objects.all(), required=False,
-                                        allow_null=True, help_text="Pair code (or set rep).")
+    rep = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=SalesRep.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Rep code (or set pair).",
+    )
+    pair = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=RepPair.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Pair code (or set rep).",
+    )
 
     class Meta:
         model = BonusKpi
@@ -408,8 +463,7 @@ class BonusKpiViewSet(viewsets.ModelViewSet):
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        kpi = services.bonus_kpi_save(kpi=instance, acting_user=request.user,
-                                      **self._values(serializer.validated_data))
+        kpi = services.bonus_kpi_save(kpi=instance, acting_user=request.user, **self._values(serializer.validated_data))
         return Response(self.get_serializer(kpi).data)
 
     def perform_destroy(self, instance):
@@ -471,8 +525,12 @@ class RepResultsView(APIView):
     read_roles = (REP, MANAGER, FINANCE)
     write_roles = ()
 
-    @extend_schema(parameters=[PERIOD_PARAM], responses={200: RepResultsSerializer}, tags=["sales force"],
-                   summary="Customer profit per rep, pair and team")
+    @extend_schema(
+        parameters=[PERIOD_PARAM],
+        responses={200: RepResultsSerializer},
+        tags=["sales force"],
+        summary="Customer profit per rep, pair and team",
+    )
     def get(self, request):
         period = _period_or_404(request.query_params.get("period"))
         data = selectors.rep_results(period=period, user=request.user)
@@ -525,8 +583,9 @@ class BonusView(APIView):
     read_roles = (REP, MANAGER, FINANCE)
     write_roles = ()
 
-    @extend_schema(parameters=[PERIOD_PARAM], responses={200: BonusSerializer}, tags=["bonus"],
-                   summary="Bonus per rep and pair")
+    @extend_schema(
+        parameters=[PERIOD_PARAM], responses={200: BonusSerializer}, tags=["bonus"], summary="Bonus per rep and pair"
+    )
     def get(self, request):
         period = _period_or_404(request.query_params.get("period"))
         data = selectors.bonus_overview(period=period, user=request.user)
@@ -551,8 +610,12 @@ class CustomerReassignView(APIView):
     read_roles = (MANAGER,)
     write_roles = (MANAGER,)
 
-    @extend_schema(request=ReassignSerializer, responses={201: ReassignOutSerializer}, tags=["sales force"],
-                   summary="Reassign a customer to another pair")
+    @extend_schema(
+        request=ReassignSerializer,
+        responses={201: ReassignOutSerializer},
+        tags=["sales force"],
+        summary="Reassign a customer to another pair",
+    )
     def post(self, request):
         serializer = ReassignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

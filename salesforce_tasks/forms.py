@@ -185,8 +185,12 @@ class VisitNormsForm(forms.Form):
 
     def level_rows(self):
         return [
-            {"level": row["level"], "default": row["default"], "days": self[f"{row['level']}_days"],
-             "kind": self[f"{row['level']}_kind"]}
+            {
+                "level": row["level"],
+                "default": row["default"],
+                "days": self[f"{row['level']}_days"],
+                "kind": self[f"{row['level']}_kind"],
+            }
             for row in self.rows
         ]
 
@@ -209,17 +213,32 @@ class CompareForm(forms.Form):
     """The side-by-side of a revenue-based and a profit-based bonus: the same rules for both."""
 
     threshold_pct = forms.DecimalField(
-        label=_("Threshold: % of last year"), initial=Decimal("100"), max_digits=6, decimal_places=1,
-        min_value=Decimal("0"), max_value=Decimal("1000"),
+        label=_("Threshold: % of last year"),
+        initial=Decimal("100"),
+        max_digits=6,
+        decimal_places=1,
+        min_value=Decimal("0"),
+        max_value=Decimal("1000"),
     )
     target_pct = forms.DecimalField(
-        label=_("Target: % of last year"), initial=Decimal("110"), max_digits=6, decimal_places=1,
-        min_value=Decimal("0"), max_value=Decimal("1000"),
+        label=_("Target: % of last year"),
+        initial=Decimal("110"),
+        max_digits=6,
+        decimal_places=1,
+        min_value=Decimal("0"),
+        max_value=Decimal("1000"),
     )
-    cap = forms.DecimalField(label=_("Cap"), initial=Decimal("1.5"), max_digits=6, decimal_places=3,
-                             min_value=Decimal("0"), max_value=Decimal("100"))
-    base_amount = forms.DecimalField(label=_("Base bonus (€)"), initial=Decimal("5000"), max_digits=12,
-                                     decimal_places=2, min_value=Decimal("0"))
+    cap = forms.DecimalField(
+        label=_("Cap"),
+        initial=Decimal("1.5"),
+        max_digits=6,
+        decimal_places=3,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+    )
+    base_amount = forms.DecimalField(
+        label=_("Base bonus (€)"), initial=Decimal("5000"), max_digits=12, decimal_places=2, min_value=Decimal("0")
+    )
 
     def clean(self):
         data = super().clean()
@@ -231,8 +250,9 @@ class CompareForm(forms.Form):
 class EstimateForm(forms.Form):
     """What-if inputs of the bonus estimator: nothing is saved."""
 
-    revenue = forms.DecimalField(label=_("What-if revenue (€)"), required=False, max_digits=16, decimal_places=2,
-                                 min_value=Decimal("0"))
+    revenue = forms.DecimalField(
+        label=_("What-if revenue (€)"), required=False, max_digits=16, decimal_places=2, min_value=Decimal("0")
+    )
     profit = forms.DecimalField(label=_("What-if profit (€)"), required=False, max_digits=16, decimal_places=2)
     target_revenue = forms.DecimalField(required=False, max_digits=16, decimal_places=2, min_value=Decimal("0"))
     target_profit = forms.DecimalField(required=False, max_digits=16, decimal_places=2)

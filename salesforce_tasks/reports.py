@@ -53,8 +53,13 @@ def bonus_report(*, period=None, user=None) -> dict:
     return {
         "period": data["period"],
         "reps": [
-            {"rep": r["rep"], "pair": r["pair"], "own": float(r["own_total"]), "from_pair": float(r["from_pair"]),
-             "total": float(r["total"])}
+            {
+                "rep": r["rep"],
+                "pair": r["pair"],
+                "own": float(r["own_total"]),
+                "from_pair": float(r["from_pair"]),
+                "total": float(r["total"]),
+            }
             for r in data["reps"]
         ],
         "pairs": [
@@ -62,9 +67,13 @@ def bonus_report(*, period=None, user=None) -> dict:
                 "pair": b.label,
                 "total": float(b.total),
                 "lines": [
-                    {"metric": line.metric, "weight": float(line.weight),
-                     "actual": None if line.actual is None else float(line.actual),
-                     "attainment": float(line.attainment), "amount": float(line.amount)}
+                    {
+                        "metric": line.metric,
+                        "weight": float(line.weight),
+                        "actual": None if line.actual is None else float(line.actual),
+                        "attainment": float(line.attainment),
+                        "amount": float(line.amount),
+                    }
                     for line in b.lines
                 ],
             }
@@ -74,10 +83,11 @@ def bonus_report(*, period=None, user=None) -> dict:
 
 
 def _rows_rep_results(data: dict) -> list[dict]:
-    return [{"period": data["period"], "level": "rep", **r} for r in data["reps"]] + [
-        {"period": data["period"], "level": "pair", **r} for r in data["pairs"]
-    ] + [{"period": data["period"], "level": "team", **r} for r in data["teams"]] + (
-        [{"period": data["period"], "level": "company", **data["company"]}] if data["company"] else []
+    return (
+        [{"period": data["period"], "level": "rep", **r} for r in data["reps"]]
+        + [{"period": data["period"], "level": "pair", **r} for r in data["pairs"]]
+        + [{"period": data["period"], "level": "team", **r} for r in data["teams"]]
+        + ([{"period": data["period"], "level": "company", **data["company"]}] if data["company"] else [])
     )
 
 

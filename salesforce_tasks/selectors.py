@@ -237,7 +237,8 @@ def customer_results(*, period: Period) -> pd.DataFrame:
         )
     computed = frame["profit_cents"].notna()
     allocated = (
-        frame["allocated_cost_cents"].fillna(0).astype("int64") + frame["financing_cost_cents"].fillna(0).astype("int64")
+        frame["allocated_cost_cents"].fillna(0).astype("int64")
+        + frame["financing_cost_cents"].fillna(0).astype("int64")
     ).where(computed, 0)
     profit = frame["profit_cents"].astype("Float64").fillna(frame["gross_margin_cents"].astype("Float64"))
     return pd.DataFrame(
@@ -672,7 +673,11 @@ def kpi_drivers(frame: pd.DataFrame, metric: str, n: int = 3) -> list[dict]:
             known = frame["profit_prev_cents"].notna()
             values = (share * (frame["profit_cents"] - frame["profit_prev_cents"])).where(known)
         else:
-            column = {"portfolio_profit": "profit_cents", "revenue": "revenue_cents", "gross_margin": "gross_margin_cents"}
+            column = {
+                "portfolio_profit": "profit_cents",
+                "revenue": "revenue_cents",
+                "gross_margin": "gross_margin_cents",
+            }
             values = share * frame[column[metric]]
         values = values.dropna()
         up = values[values > 0].sort_values(ascending=False).head(n)
@@ -906,9 +911,7 @@ def team_target_rows(*, period: Period, user) -> list[dict]:
     """
     teams = list(teams_for_user(user).order_by("name"))
     team_ids = [t.id for t in teams]
-    targets = {
-        (t.team_id, t.kind): t for t in TeamTarget.objects.filter(period=period, team_id__in=team_ids)
-    }
+    targets = {(t.team_id, t.kind): t for t in TeamTarget.objects.filter(period=period, team_id__in=team_ids)}
     actuals = team_target_actuals(period=period, team_ids=team_ids)
     rows = []
     for team in teams:
@@ -1031,8 +1034,9 @@ def monthly_target_cents(*, period: Period, customer_ids) -> list[int]:
 
 def month_labels(period: Period) -> list[str]:
     return [
-        dt.date(period.start.year + (period.start.month - 1 + i) // 12, (period.start.month - 1 + i) % 12 + 1, 1)
-        .strftime("%b %Y")
+        dt.date(
+            period.start.year + (period.start.month - 1 + i) // 12, (period.start.month - 1 + i) % 12 + 1, 1
+        ).strftime("%b %Y")
         for i in range(12)
     ]
 
@@ -1053,7 +1057,11 @@ def portfolio_rows(*, pp: PeriodPortfolio, customer_ids: list[int]) -> pd.DataFr
     targets = pd.DataFrame.from_records(
         list(
             CustomerTarget.objects.filter(period=pp.period, customer_id__in=customer_ids).values_list(
-                "customer_id", cents_sql(F("target_revenue")), cents_sql(F("target_profit")), "target_level", "proposed_by_pair"
+                "customer_id",
+                cents_sql(F("target_revenue")),
+                cents_sql(F("target_profit")),
+                "target_level",
+                "proposed_by_pair",
             )
         ),
         columns=["customer_id", "target_revenue_cents", "target_profit_cents", "target_level", "proposed_by_pair"],

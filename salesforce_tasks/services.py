@@ -126,8 +126,9 @@ def _check_visit_author(*, rep: SalesRep, acting_user) -> None:
     raise PermissionDenied("You can log visits only as yourself (or, as a manager, for a rep of your team).")
 
 
-def _validate_visit(*, customer: Customer, date: dt.date, minutes: int, kind: str, outcome: str,
-                    next_step: str, acting_user) -> None:
+def _validate_visit(
+    *, customer: Customer, date: dt.date, minutes: int, kind: str, outcome: str, next_step: str, acting_user
+) -> None:
     errors: dict[str, list[str]] = {}
     if acting_user is not None and not selectors.customer_scope(acting_user).filter(pk=customer.pk).exists():
         errors["customer"] = ["This customer is not in your portfolio."]
@@ -164,13 +165,26 @@ def visit_log(
     the visit and time-driven cost keys: the period's profit is recomputed after commit.
     """
     _check_visit_author(rep=rep, acting_user=acting_user)
-    _validate_visit(customer=customer, date=date, minutes=minutes, kind=kind, outcome=outcome,
-                    next_step=next_step, acting_user=acting_user)
+    _validate_visit(
+        customer=customer,
+        date=date,
+        minutes=minutes,
+        kind=kind,
+        outcome=outcome,
+        next_step=next_step,
+        acting_user=acting_user,
+    )
     with transaction.atomic():
         period_id = _period_for(date)
         visit = Visit.objects.create(
-            rep=rep, customer=customer, date=date, minutes=minutes, kind=kind,
-            outcome=outcome or "", next_step=next_step or "", period_id=period_id,
+            rep=rep,
+            customer=customer,
+            date=date,
+            minutes=minutes,
+            kind=kind,
+            outcome=outcome or "",
+            next_step=next_step or "",
+            period_id=period_id,
         )
         publish(VisitsChanged(period_ids=(period_id,)))
     return visit
@@ -217,8 +231,9 @@ def visit_delete(*, visit: Visit, acting_user) -> None:
         publish(VisitsChanged(period_ids=(period_id,)))
 
 
-def _validate_visits_chunk(chunk: pd.DataFrame, errors: ErrorList, reps: dict, customers: dict,
-                           allowed: set | None, today: pd.Timestamp) -> pd.DataFrame:
+def _validate_visits_chunk(
+    chunk: pd.DataFrame, errors: ErrorList, reps: dict, customers: dict, allowed: set | None, today: pd.Timestamp
+) -> pd.DataFrame:
     rep_id = chunk["rep"].map(reps)
     errors.add_mask(chunk, rep_id.isna(), "rep", "unknown rep code; use the code of a sales rep")
     customer_id = chunk["customer_id"].map(customers)
@@ -271,8 +286,13 @@ def visits_import(*, path: str | Path, acting_user=None, progress: Callable[[int
             Visit.objects.bulk_create(
                 [
                     Visit(
-                        rep_id=int(r.rep_pk), customer_id=int(r.customer_pk), date=r.date_parsed.date(),
-                        minutes=int(r.minutes_int), kind=r.kind, outcome=r.outcome, next_step=r.next_step,
+                        rep_id=int(r.rep_pk),
+                        customer_id=int(r.customer_pk),
+                        date=r.date_parsed.date(),
+                        minutes=int(r.minutes_int),
+                        kind=r.kind,
+                        outcome=r.outcome,
+                        next_step=r.next_step,
                         period_id=int(r.period_id),
                     )
                     for r in chunk.itertuples(index=False)
@@ -350,13 +370,17 @@ def customer_target_set(
         errors["target_revenue"] = ["A revenue target cannot be negative."]
     if not target_level and target_revenue is None and target_profit is None:
         errors["__all__"] = ["Set at least a target level, revenue or profit."]
+    try:
+        seasonality = _seasonality_clean(seasonality)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     values = {
         "target_level": target_level or "",
         "target_revenue": target_revenue,
         "target_profit": target_profit,
-        "seasonality": _seasonality_clean(seasonality),
+        "seasonality": seasonality,
         "proposed_by_pair": not is_manager,
     }
     with transaction.atomic():

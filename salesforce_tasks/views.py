@@ -146,10 +146,16 @@ def rep_home(request):
             "level": r.level,
             "revenue": _euros(r.revenue_cents),
             "profit": _euros(r.profit_cents),
-            "target_revenue": _euros(r.target_revenue_cents) if r.target_revenue_cents == r.target_revenue_cents else None,
+            "target_revenue": _euros(r.target_revenue_cents)
+            if r.target_revenue_cents == r.target_revenue_cents
+            else None,
             "target_level": r.target_level if isinstance(r.target_level, str) else "",
-            "progress": None if r.revenue_progress != r.revenue_progress else Decimal(str(round(r.revenue_progress, 4))),
-            "progress_bar": min(100, int(round(r.revenue_progress * 100))) if r.revenue_progress == r.revenue_progress else 0,
+            "progress": None
+            if r.revenue_progress != r.revenue_progress
+            else Decimal(str(round(r.revenue_progress, 4))),
+            "progress_bar": min(100, int(round(r.revenue_progress * 100)))
+            if r.revenue_progress == r.revenue_progress
+            else 0,
             "visits": int(r.visits),
         }
         for r in frame.itertuples(index=False)
@@ -181,6 +187,9 @@ def rep_home(request):
     overview = selectors.bonus_overview(period=period, user=request.user, pp=pp, with_drivers=True)
     mine = next((row for row in overview["reps"] if row["rep_id"] == rep.id), None)
     pair_bonus = next((b for b in overview["pairs"] if mine and b.subject_id == mine["pair_id"]), None)
+    _hide_other_portfolios(
+        [s for s in (pair_bonus, mine["own"] if mine else None) if s is not None], allowed=set(customer_ids)
+    )
 
     previous = pp.previous
     monthly = selectors.monthly_revenue(
@@ -200,21 +209,42 @@ def rep_home(request):
         for i in range(12)
     ]
     datasets = [
-        {"type": "bar", "label": _("Actual"), "data": [as_float_euros(v) for v in actual], "backgroundColor": "#2f7ed8"},
-        {"type": "line", "label": _("Target"), "data": [as_float_euros(v) for v in targets], "borderColor": "#067647",
-         "backgroundColor": "#067647"},
+        {
+            "type": "bar",
+            "label": _("Actual"),
+            "data": [as_float_euros(v) for v in actual],
+            "backgroundColor": "#2f7ed8",
+        },
+        {
+            "type": "line",
+            "label": _("Target"),
+            "data": [as_float_euros(v) for v in targets],
+            "borderColor": "#067647",
+            "backgroundColor": "#067647",
+        },
     ]
     if previous:
-        datasets.append({"type": "line", "label": _("Last year"), "data": [as_float_euros(v) for v in last_year],
-                         "borderColor": "#98a2b3", "backgroundColor": "#98a2b3", "borderDash": [4, 4]})
+        datasets.append(
+            {
+                "type": "line",
+                "label": _("Last year"),
+                "data": [as_float_euros(v) for v in last_year],
+                "borderColor": "#98a2b3",
+                "backgroundColor": "#98a2b3",
+                "borderDash": [4, 4],
+            }
+        )
     visits = list(selectors.visit_list(user=request.user, rep=rep)[:8])
     period_visits = [v for v in visits if v.period_id == period.id]
     context = {
         "rep": rep,
         "period": period,
         "periods": selectors.period_names(),
-        "pairs": list(selectors.pairs_for_user(request.user).filter(
-            id__in=[p for p in pp.pairs["pair_id"]]).select_related("outside_rep", "inside_rep", "team")),
+        "pairs": list(
+            selectors.pairs_for_user(request.user)
+            .filter(id__in=[p for p in pp.pairs["pair_id"]])
+            .select_related("outside_rep", "inside_rep", "team")
+        ),
         "totals": {
             "customers": len(customers),
             "active": int((frame["revenue_cents"] > 0).sum()),
@@ -241,6 +271,19 @@ def rep_home(request):
         "has_previous": previous is not None,
     }
     return render(request, "salesforce_tasks/rep_home.html", context)
+
+
+def _hide_other_portfolios(subjects, *, allowed: set[int]) -> None:
+    """A KPI may be driven by a customer that has since moved out of the rep's scope: keep its
+    contribution, not its name."""
+    for subject in subjects:
+        for line in subject.lines:
+            line.drivers = [
+                d
+                if d["customer_id"] in allowed
+                else {**d, "customer_id": None, "name": _("A customer now in another portfolio")}
+                for d in line.drivers
+            ]
 
 
 # --- visits -----------------------------------------------------------------------------------
@@ -291,8 +334,13 @@ def visit_new(request):
             data = form.cleaned_data
             try:
                 visit = services.visit_log(
-                    rep=rep, customer=data["customer"], date=data["date"], minutes=data["minutes"],
-                    kind=data["kind"], outcome=data["outcome"], next_step=data["next_step"],
+                    rep=rep,
+                    customer=data["customer"],
+                    date=data["date"],
+                    minutes=data["minutes"],
+                    kind=data["kind"],
+                    outcome=data["outcome"],
+                    next_step=data["next_step"],
                     acting_user=request.user,
                 )
             except ValidationError as exc:
@@ -335,9 +383,7 @@ def visit_new(request):
 
 
 def _own_visit(request, visit_id: int) -> Visit:
-    visit = get_object_or_404(
-        selectors.visit_list(user=request.user), pk=visit_id
-    )
+    visit = get_object_or_404(selectors.visit_list(user=request.user), pk=visit_id)
     if visit.rep.user_id != request.user.id and not request.user.is_superuser:
         raise PermissionDenied(_("You can change only your own visits."))
     return visit
@@ -373,8 +419,14 @@ def visit_edit(request, visit_id: int):
             },
         )
         selected = visit.customer_id
-    context = {"form": form, "picks": _picks(request, selected), "selected_id": selected, "query": "",
-               "editing": visit, "logged": None}
+    context = {
+        "form": form,
+        "picks": _picks(request, selected),
+        "selected_id": selected,
+        "query": "",
+        "editing": visit,
+        "logged": None,
+    }
     if request.htmx and request.method == "POST":
         return render(request, "salesforce_tasks/visit_form.html#visit_form", context)
     return render(request, "salesforce_tasks/visit_form.html", context)
@@ -416,9 +468,17 @@ def visit_list(request):
         qs = qs.filter(period=period)
     rows = [
         {
-            "id": v.id, "date": v.date, "rep": v.rep.name, "rep_user_id": v.rep.user_id,
-            "customer_pk": v.customer_id, "customer_id": v.customer.external_id, "customer": v.customer.name,
-            "kind": v.get_kind_display(), "minutes": v.minutes, "outcome": v.outcome, "next_step": v.next_step,
+            "id": v.id,
+            "date": v.date,
+            "rep": v.rep.name,
+            "rep_user_id": v.rep.user_id,
+            "customer_pk": v.customer_id,
+            "customer_id": v.customer.external_id,
+            "customer": v.customer.name,
+            "kind": v.get_kind_display(),
+            "minutes": v.minutes,
+            "outcome": v.outcome,
+            "next_step": v.next_step,
         }
         for v in (qs if request.GET.get("format") in EXPORT_FORMATS else qs[:5000])
     ]
@@ -487,9 +547,11 @@ def effectiveness(request):
             "visit_minutes": int(r.visit_minutes),
             "revenue": _euros(r.revenue_cents),
             "profit": _euros(r.profit_cents),
-            "revenue_per_hour": None if r.revenue_per_hour_cents != r.revenue_per_hour_cents
+            "revenue_per_hour": None
+            if r.revenue_per_hour_cents != r.revenue_per_hour_cents
             else _euros(round(r.revenue_per_hour_cents)),
-            "profit_per_hour": None if r.profit_per_hour_cents != r.profit_per_hour_cents
+            "profit_per_hour": None
+            if r.profit_per_hour_cents != r.profit_per_hour_cents
             else _euros(round(r.profit_per_hour_cents)),
             "flag": ("over-served" if r.over_served else "") + (" under-served" if r.under_served else ""),
             "over_served": bool(r.over_served),
@@ -503,15 +565,26 @@ def effectiveness(request):
         export = _export(
             request,
             rows=data["reps"],
-            columns=[("rep", _("Rep")), ("pair", _("Pair")), ("visits", _("Visits")),
-                     ("visit_minutes", _("Minutes")), ("visited_customers", _("Customers visited")),
-                     ("revenue", _("Credited revenue")), ("profit", _("Credited profit")),
-                     ("revenue_per_hour", _("Revenue per visit hour")), ("profit_per_hour", _("Profit per visit hour"))],
+            columns=[
+                ("rep", _("Rep")),
+                ("pair", _("Pair")),
+                ("visits", _("Visits")),
+                ("visit_minutes", _("Minutes")),
+                ("visited_customers", _("Customers visited")),
+                ("revenue", _("Credited revenue")),
+                ("profit", _("Credited profit")),
+                ("revenue_per_hour", _("Revenue per visit hour")),
+                ("profit_per_hour", _("Profit per visit hour")),
+            ],
             filename=f"visit-effectiveness-reps-{period.name}",
         )
     else:
-        export = _export(request, rows=rows, columns=[(k, _(label)) for k, label in EFFECTIVENESS_COLUMNS],
-                         filename=f"visit-effectiveness-{period.name}")
+        export = _export(
+            request,
+            rows=rows,
+            columns=[(k, _(label)) for k, label in EFFECTIVENESS_COLUMNS],
+            filename=f"visit-effectiveness-{period.name}",
+        )
     if export:
         return export
     all_customers = data["customers"]
@@ -586,13 +659,22 @@ def targets(request):
         export = _export(
             request,
             rows=[{**r, "team": r["team_name"], "kind": r["label"]} for r in team_rows],
-            columns=[("team", _("Team")), ("kind", _("Target")), ("target", _("Target value")),
-                     ("actual", _("Actual")), ("progress", _("Progress"))],
+            columns=[
+                ("team", _("Team")),
+                ("kind", _("Target")),
+                ("target", _("Target value")),
+                ("actual", _("Actual")),
+                ("progress", _("Progress")),
+            ],
             filename=f"team-targets-{period.name}",
         )
     else:
-        export = _export(request, rows=rows, columns=[(k, _(label)) for k, label in TARGET_COLUMNS],
-                         filename=f"customer-targets-{period.name}")
+        export = _export(
+            request,
+            rows=rows,
+            columns=[(k, _(label)) for k, label in TARGET_COLUMNS],
+            filename=f"customer-targets-{period.name}",
+        )
     if export:
         return export
     roles = user_roles(request.user)
@@ -630,9 +712,13 @@ def target_edit(request, customer_id: int):
             data = form.cleaned_data
             try:
                 services.customer_target_set(
-                    customer=customer, period=period, acting_user=request.user,
-                    target_level=data["target_level"], target_revenue=data["target_revenue"],
-                    target_profit=data["target_profit"], seasonality=data["seasonality"],
+                    customer=customer,
+                    period=period,
+                    acting_user=request.user,
+                    target_level=data["target_level"],
+                    target_revenue=data["target_revenue"],
+                    target_profit=data["target_profit"],
+                    seasonality=data["seasonality"],
                 )
             except ValidationError as exc:
                 _form_errors(form, exc)
@@ -696,8 +782,9 @@ def team_target_save(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.team_target_set(team=data["team"], period=period, kind=data["kind"], target=data["target"],
-                                     acting_user=request.user)
+            services.team_target_set(
+                team=data["team"], period=period, kind=data["kind"], target=data["target"], acting_user=request.user
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -745,18 +832,33 @@ def bonus_page(request):
             if r["own"]:
                 kpi_rows += [_kpi_row(r["own"], line) for line in r["own"].lines]
         export = _export(
-            request, rows=kpi_rows,
-            columns=[("subject", _("Pair or rep")), ("metric", _("Metric")), ("weight", _("Weight")),
-                     ("threshold", _("Threshold")), ("target", _("Target")), ("cap", _("Cap")),
-                     ("actual", _("Actual")), ("attainment", _("Attainment")), ("base_amount", _("Base bonus")),
-                     ("amount", _("Bonus"))],
+            request,
+            rows=kpi_rows,
+            columns=[
+                ("subject", _("Pair or rep")),
+                ("metric", _("Metric")),
+                ("weight", _("Weight")),
+                ("threshold", _("Threshold")),
+                ("target", _("Target")),
+                ("cap", _("Cap")),
+                ("actual", _("Actual")),
+                ("attainment", _("Attainment")),
+                ("base_amount", _("Base bonus")),
+                ("amount", _("Bonus")),
+            ],
             filename=f"bonus-kpis-{period.name}",
         )
     else:
         export = _export(
-            request, rows=rows,
-            columns=[("rep", _("Rep")), ("pair", _("Pair")), ("own", _("Own KPIs")),
-                     ("from_pair", _("Share of pair bonus")), ("total", _("Bonus"))],
+            request,
+            rows=rows,
+            columns=[
+                ("rep", _("Rep")),
+                ("pair", _("Pair")),
+                ("own", _("Own KPIs")),
+                ("from_pair", _("Share of pair bonus")),
+                ("total", _("Bonus")),
+            ],
             filename=f"bonus-{period.name}",
         )
     if export:
@@ -775,9 +877,16 @@ def bonus_page(request):
 
 def _kpi_row(subject, line) -> dict:
     return {
-        "subject": subject.label, "metric": line.label, "weight": line.weight, "threshold": line.threshold,
-        "target": line.target, "cap": line.cap, "actual": line.actual, "attainment": line.attainment,
-        "base_amount": line.base_amount, "amount": line.amount,
+        "subject": subject.label,
+        "metric": line.label,
+        "weight": line.weight,
+        "threshold": line.threshold,
+        "target": line.target,
+        "cap": line.cap,
+        "actual": line.actual,
+        "attainment": line.attainment,
+        "base_amount": line.base_amount,
+        "amount": line.amount,
     }
 
 
@@ -844,16 +953,29 @@ def bonus_compare(request):
     rows = []
     if params is not None:
         rows = selectors.bonus_compare(
-            pp=selectors.period_portfolio(period=period), user=request.user, base_amount=params["base_amount"],
-            threshold_pct=params["threshold_pct"], target_pct=params["target_pct"], cap=params["cap"],
+            pp=selectors.period_portfolio(period=period),
+            user=request.user,
+            base_amount=params["base_amount"],
+            threshold_pct=params["threshold_pct"],
+            target_pct=params["target_pct"],
+            cap=params["cap"],
         )
     export = _export(
-        request, rows=rows,
-        columns=[("pair", _("Pair")), ("team", _("Team")), ("revenue_last", _("Revenue last year")),
-                 ("revenue", _("Revenue")), ("revenue_attainment", _("Revenue attainment")),
-                 ("revenue_bonus", _("Revenue-based bonus")), ("profit_last", _("Profit last year")),
-                 ("profit", _("Profit")), ("profit_attainment", _("Profit attainment")),
-                 ("profit_bonus", _("Profit-based bonus")), ("difference", _("Difference"))],
+        request,
+        rows=rows,
+        columns=[
+            ("pair", _("Pair")),
+            ("team", _("Team")),
+            ("revenue_last", _("Revenue last year")),
+            ("revenue", _("Revenue")),
+            ("revenue_attainment", _("Revenue attainment")),
+            ("revenue_bonus", _("Revenue-based bonus")),
+            ("profit_last", _("Profit last year")),
+            ("profit", _("Profit")),
+            ("profit_attainment", _("Profit attainment")),
+            ("profit_bonus", _("Profit-based bonus")),
+            ("difference", _("Difference")),
+        ],
         filename=f"bonus-revenue-vs-profit-{period.name}",
     )
     if export:
@@ -870,10 +992,16 @@ def bonus_compare(request):
         "chart_json": _chart(
             [r["pair"] for r in rows],
             [
-                {"label": _("Revenue-based bonus"), "data": [float(r["revenue_bonus"]) for r in rows],
-                 "backgroundColor": "#98a2b3"},
-                {"label": _("Profit-based bonus"), "data": [float(r["profit_bonus"]) for r in rows],
-                 "backgroundColor": "#067647"},
+                {
+                    "label": _("Revenue-based bonus"),
+                    "data": [float(r["revenue_bonus"]) for r in rows],
+                    "backgroundColor": "#98a2b3",
+                },
+                {
+                    "label": _("Profit-based bonus"),
+                    "data": [float(r["profit_bonus"]) for r in rows],
+                    "backgroundColor": "#067647",
+                },
             ],
         ),
     }
@@ -919,8 +1047,11 @@ def _estimate(request, *, customer, period, revenue: Decimal | None, profit: Dec
         new_revenue = int(revenue * 100)
         rate = (margin_cents / revenue_cents) if revenue_cents else 0.0
         new_margin = int(round(new_revenue * rate))
-        override.update(revenue_cents=new_revenue, gross_margin_cents=new_margin,
-                        profit_cents=profit_cents + new_margin - margin_cents)
+        override.update(
+            revenue_cents=new_revenue,
+            gross_margin_cents=new_margin,
+            profit_cents=profit_cents + new_margin - margin_cents,
+        )
     if profit is not None:
         override["profit_cents"] = int(profit * 100)
     weights = pp.weights[pp.weights["customer_id"] == customer.pk]
@@ -949,9 +1080,15 @@ def _estimate(request, *, customer, period, revenue: Decimal | None, profit: Dec
                 "label": before.label,
                 "kind": kind,
                 "lines": [
-                    {"label": b.label, "actual_before": b.actual, "actual_after": a.actual,
-                     "attainment_before": b.attainment, "attainment_after": a.attainment,
-                     "amount_before": b.amount, "amount_after": a.amount}
+                    {
+                        "label": b.label,
+                        "actual_before": b.actual,
+                        "actual_after": a.actual,
+                        "attainment_before": b.attainment,
+                        "attainment_after": a.attainment,
+                        "amount_before": b.amount,
+                        "amount_after": a.amount,
+                    }
                     for b, a in zip(before.lines, after.lines, strict=True)
                 ],
                 "total_before": before.total,
@@ -992,22 +1129,35 @@ def reps(request):
     table = request.GET.get("table", "pairs")
     money = [(k, _(label)) for k, label in ROLLUP_COLUMNS]
     if table == "reps":
-        export = _export(request, rows=data["reps"],
-                         columns=[("team", _("Team")), ("pair", _("Pair")), ("rep", _("Rep")), ("role", _("Role")),
-                                  *money], filename=f"profit-per-rep-{period.name}")
+        export = _export(
+            request,
+            rows=data["reps"],
+            columns=[("team", _("Team")), ("pair", _("Pair")), ("rep", _("Rep")), ("role", _("Role")), *money],
+            filename=f"profit-per-rep-{period.name}",
+        )
     elif table == "teams":
         rows = list(data["teams"])
         if data["unassigned"] and data["unassigned"]["customers"]:
             rows.append({"team": _("Not in a portfolio"), **data["unassigned"]})
         if data["company"]:
             rows.append({"team": _("Company"), **data["company"]})
-        export = _export(request, rows=rows, columns=[("team", _("Team")), *money],
-                         filename=f"profit-per-team-{period.name}")
+        export = _export(
+            request, rows=rows, columns=[("team", _("Team")), *money], filename=f"profit-per-team-{period.name}"
+        )
     else:
-        export = _export(request, rows=data["pairs"],
-                         columns=[("team", _("Team")), ("pair", _("Pair")), ("outside_rep", _("Outside rep")),
-                                  ("inside_rep", _("Inside rep")), ("outside_share", _("Outside rep credit %")),
-                                  *money], filename=f"profit-per-pair-{period.name}")
+        export = _export(
+            request,
+            rows=data["pairs"],
+            columns=[
+                ("team", _("Team")),
+                ("pair", _("Pair")),
+                ("outside_rep", _("Outside rep")),
+                ("inside_rep", _("Inside rep")),
+                ("outside_share", _("Outside rep credit %")),
+                *money,
+            ],
+            filename=f"profit-per-pair-{period.name}",
+        )
     if export:
         return export
     chart = _chart(
@@ -1035,11 +1185,19 @@ def pair_detail(request, pair_id: int):
     pp = selectors.period_portfolio(period=period)
     rows = selectors.pair_customers(pp=pp, pair_id=pair.pk)
     export = _export(
-        request, rows=rows,
-        columns=[("external_id", _("Customer id")), ("name", _("Customer")), ("level", _("Level")),
-                 ("weight_in_period", _("Share of period")), ("outside_share", _("Outside rep credit %")),
-                 ("revenue", _("Revenue")), ("gross_margin", _("Gross margin")), ("allocated", _("Cost to serve")),
-                 ("profit", _("Profit"))],
+        request,
+        rows=rows,
+        columns=[
+            ("external_id", _("Customer id")),
+            ("name", _("Customer")),
+            ("level", _("Level")),
+            ("weight_in_period", _("Share of period")),
+            ("outside_share", _("Outside rep credit %")),
+            ("revenue", _("Revenue")),
+            ("gross_margin", _("Gross margin")),
+            ("allocated", _("Cost to serve")),
+            ("profit", _("Profit")),
+        ],
         filename=f"pair-{pair.code}-{period.name}",
     )
     if export:

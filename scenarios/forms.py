@@ -159,10 +159,10 @@ class ScenarioForm(ServiceErrorsMixin, forms.Form):
         required=False,
         empty_label=_("Latest period"),
     )
-    retention_top = _pct_field(_("Retention top (points)"), "retention_change_points")
-    retention_big = _pct_field(_("Retention big (points)"), "retention_change_points")
-    retention_medium = _pct_field(_("Retention medium (points)"), "retention_change_points")
-    retention_small = _pct_field(_("Retention small (points)"), "retention_change_points")
+    retention_top = _pct_field(_("Top"), "retention_change_points")
+    retention_big = _pct_field(_("Big"), "retention_change_points")
+    retention_medium = _pct_field(_("Medium"), "retention_change_points")
+    retention_small = _pct_field(_("Small"), "retention_change_points")
     upward_migration_points = _pct_field(
         _("Upward migration (points)"), "upward_migration_points", _("Moved from staying to one level up.")
     )

@@ -46,8 +46,13 @@ def level_pairs(*, up_to: Period) -> pd.DataFrame:
 
 
 def survey_frame(*, up_to: Period | None = None) -> pd.DataFrame:
+    """customer_id, round, date, score of the survey answers known at the end of ``up_to``.
+
+    The latest period knows every answer (as ``customers.selectors.customers_known`` knows every
+    customer): an answer recorded today counts for today's segments even after the period's last day.
+    """
     qs = SurveyResponse.objects.all()
-    if up_to is not None:
+    if up_to is not None and Period.objects.filter(name__gt=up_to.name).exists():
         qs = qs.filter(date__lte=up_to.end)
     rows = qs.values_list("customer_id", "round", "date", "score")
     frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "round", "date", "score"])

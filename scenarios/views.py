@@ -7,14 +7,18 @@ partial of the same template when htmx asks for one (``HX-Target`` names the sec
 from __future__ import annotations
 
 import json
+import math
 from urllib.parse import urlencode
 
+import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -43,7 +47,9 @@ SEGMENT_COLOURS = {
 #: The 2 x 2 cards in the order they sit under the chart (y = product value up, x = customer value right).
 QUADRANT_ORDER = ("under_earning", "partners", "low_low", "vulnerable")
 LEVEL_COLOURS = {"top": "#1a4d8f", "big": "#2f7ed8", "medium": "#7fb3ea", "small": "#a9c9ee", "inactive": "#d0d5dd"}
-SCENARIO_COLOURS = ("#98a2b3", "#0b5cad", "#067647", "#b54708", "#7a5af8", "#c11574")
+BUILT_IN_COLOURS = {"Do nothing": "#98a2b3", "Conservative": "#0b5cad", "Ambitious": "#067647"}
+SCENARIO_COLOURS = ("#b54708", "#7a5af8", "#c11574", "#0e9384", "#344054")
+MONEY_KEYS = ("revenue", "gross_margin", "cost_to_serve", "profit", "npv")
 
 
 # --- small shared helpers -----------------------------------------------------------------------
@@ -108,54 +114,79 @@ SEGMENT_CUSTOMER_COLUMNS = [
 ]
 
 
-def _scatter_json(overview: dict) -> str:
-    """Chart.js scatter: one dataset per measured segment, plus the two threshold lines."""
+def _nice(value: float, up: bool) -> float:
+    """Round an axis bound outward to two significant digits (118,198.2 -> 120,000)."""
+    if value == 0:
+        return 0.0
+    step = 10 ** (math.floor(math.log10(abs(value))) - 1)
+    return float((math.ceil if up else math.floor)(value / step) * step)
+
+
+def _scatter_json(overview: dict) -> tuple[str, int]:
+    """Chart.js scatter: one dataset per measured segment, plus the two threshold lines.
+
+    The x axis spans the 2nd to 98th percentile of customer value (and the threshold), so a few very
+    large or loss-making customers do not squeeze everyone else into one column; customers beyond it
+    are drawn at its edge as triangles. Returns the chart JSON and the number of customers at an edge.
+    """
     frame = overview["frame"]
     measured = frame[frame["product_value"].notna()]
     if len(measured) > MAX_SCATTER_POINTS:
         measured = measured.sample(n=MAX_SCATTER_POINTS, random_state=0)
+    clv_t = overview["clv_threshold_cents"] / 100
+    pv_t = overview["product_value_threshold"]
+    euros = measured["clv_cents"].to_numpy(dtype="float64") / 100
+    if len(euros):
+        lo, hi = np.percentile(euros, [2, 98])
+    else:
+        lo, hi = clv_t - 1, clv_t + 1
+    lo, hi = min(lo, clv_t), max(hi, clv_t)
+    pad = (hi - lo) * 0.05 or 1.0
+    x_min, x_max = _nice(lo - pad, up=False), _nice(hi + pad, up=True)
     labels = _segment_labels()
     datasets = []
     for segment in ("partners", "vulnerable", "under_earning", "low_low"):
         rows = measured[measured["segment"] == segment]
+        xs = rows["clv_cents"].to_numpy(dtype="float64") / 100
+        beyond = (xs < x_min) | (xs > x_max)
         datasets.append(
             {
                 "label": labels[segment],
                 "data": [
-                    {"x": round(c / 100, 2), "y": float(p)}
-                    for c, p in zip(rows["clv_cents"], rows["product_value"], strict=True)
+                    {"x": round(float(x), 2), "y": float(y)}
+                    for x, y in zip(np.clip(xs, x_min, x_max), rows["product_value"], strict=True)
                 ],
-                "backgroundColor": SEGMENT_COLOURS[segment],
+                "pointStyle": ["triangle" if b else "circle" for b in beyond],
+                "pointRadius": [6 if b else 4 for b in beyond],
+                "backgroundColor": SEGMENT_COLOURS[segment] + "99",
                 "borderColor": SEGMENT_COLOURS[segment],
-                "pointRadius": 3,
+                "borderWidth": 1,
             }
         )
-    clv_t = overview["clv_threshold_cents"] / 100
-    pv_t = overview["product_value_threshold"]
-    xs = (measured["clv_cents"] / 100).tolist() + [clv_t]
-    x_min, x_max = min(xs), max(xs)
-    pad = (x_max - x_min) * 0.03 or 1.0
-    line = {"type": "line", "borderColor": "#1d2330", "borderWidth": 1.5, "borderDash": [6, 4], "pointRadius": 0}
+    line = {
+        "type": "line",
+        "borderColor": "#1d2330",
+        "backgroundColor": "#1d2330",
+        "borderWidth": 1.5,
+        "borderDash": [6, 4],
+        "pointRadius": 0,
+        "pointStyle": "line",
+    }
     datasets.append(
         {**line, "label": _("Customer value threshold"), "data": [{"x": clv_t, "y": 0}, {"x": clv_t, "y": 10}]}
     )
     datasets.append(
-        {
-            **line,
-            "label": _("Product value threshold"),
-            "data": [{"x": round(x_min - pad, 2), "y": pv_t}, {"x": round(x_max + pad, 2), "y": pv_t}],
-        }
+        {**line, "label": _("Product value threshold"), "data": [{"x": x_min, "y": pv_t}, {"x": x_max, "y": pv_t}]}
     )
     options = {
         "scales": {
-            "x": _axis(
-                _("Customer value (CLV) €"), type="linear", min=round(x_min - pad, 2), max=round(x_max + pad, 2)
-            ),
+            "x": _axis(_("Customer value (CLV) €"), type="linear", min=x_min, max=x_max),
             "y": _axis(_("Product value (0-10)"), min=0, max=10),
         },
-        "plugins": {"legend": {"position": "bottom"}},
+        "plugins": {"legend": {"position": "bottom", "labels": {"usePointStyle": True}}},
     }
-    return _chart("scatter", [], datasets, options)
+    edge = int(((euros < x_min) | (euros > x_max)).sum())
+    return _chart("scatter", [], datasets, options), edge
 
 
 def _quadrants(rows: list[dict], period: Period, current: str | None) -> tuple[list[dict], dict]:
@@ -264,7 +295,13 @@ def segments(request):
                 filename=f"segment-{segment}-{period.name}",
                 fmt=fmt,
             )
-        context["segment_page"] = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        context["segment_page"] = page
+        context["segment_total"] = (
+            page.paginator.count
+            if scope_ids is None
+            else selectors.segment_customer_list(period=period, segment=segment).count()
+        )
         context["segment_label"] = _segment_labels()[segment]
         context["segment_query"] = _query(period=period.name, segment=segment)
         context["segment_strategy"] = valuation.SEGMENT_STRATEGY[segment]
@@ -275,6 +312,7 @@ def segments(request):
     if fmt:
         return table_response(rows=rows, columns=SUMMARY_COLUMNS, filename=f"segments-{period.name}", fmt=fmt)
     quadrants, unmeasured = _quadrants(rows, period, segment)
+    chart_json, at_edge = _scatter_json(overview)
     context.update(
         overview=overview,
         rows=rows,
@@ -282,11 +320,11 @@ def segments(request):
         unmeasured=unmeasured,
         total=_summary_total(rows),
         clv_threshold=overview["clv_threshold_cents"] / 100,
-        chart_json=_scatter_json(overview),
+        chart_json=chart_json,
+        at_edge=at_edge,
         plotted=min(int((overview["frame"]["product_value"].notna()).sum()), MAX_SCATTER_POINTS),
         measured=int(overview["frame"]["product_value"].notna().sum()),
         export_query=_query(period=period.name),
-        scoped=scope_ids is not None,
     )
     if target == "segment-figures":
         return render(request, "scenarios/segments.html#figures", context)
@@ -490,35 +528,66 @@ def _levels_chart(years: list[dict]) -> str:
     return _chart("bar", _year_labels(years), datasets, options)
 
 
+def _periods(projections: list[dict]) -> list[int]:
+    """Every period any compared projection covers: scenarios from different base periods line up."""
+    return sorted({y["period"] for p in projections for y in p["years"]})
+
+
+def _by_period(projection: dict, periods: list[int], key: str, money: bool = False) -> list:
+    values = {y["period"]: y[key] for y in projection["years"]}
+    return [_thousands(values.get(n)) if money else values.get(n) for n in periods]
+
+
 def _comparison_chart(projections: list[dict], key: str, title: str) -> str:
-    longest = max(projections, key=lambda p: len(p["years"]))["years"]
-    datasets = []
-    for i, p in enumerate(projections):
-        colour = SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)]
-        datasets.append(
-            {
-                "label": p["scenario"],
-                "data": [y[key] for y in p["years"]],
-                "borderColor": colour,
-                "backgroundColor": colour,
-                "tension": 0.2,
-                **({"borderDash": [6, 4]} if p.get("built_in") and p["scenario"] == "Do nothing" else {}),
-            }
-        )
+    periods = _periods(projections)
+    datasets = [
+        {
+            "label": p["scenario"],
+            "data": _by_period(p, periods, key),
+            "borderColor": p["colour"],
+            "backgroundColor": p["colour"],
+            "tension": 0.2,
+            **({"borderDash": [6, 4]} if p.get("built_in") and p["scenario"] == "Do nothing" else {}),
+        }
+        for p in projections
+    ]
     options = {"scales": {"y": _axis(title)}, "plugins": {"legend": {"position": "bottom"}}}
-    return _chart("line", _year_labels(longest), datasets, options)
+    return _chart("line", [str(n) for n in periods], datasets, options)
+
+
+def _thousands(euros: float | None) -> float | None:
+    return None if euros is None else round(euros / 1000)
+
+
+def _with_thousands(years: list[dict]) -> list[dict]:
+    """Projection rows with ``<money>_k`` (euros in thousands) for the compact tables."""
+    return [{**y, **{f"{k}_k": _thousands(y[k]) for k in MONEY_KEYS}} for y in years]
+
+
+def _scenario_sort_key(scenario: Scenario) -> tuple:
+    """Built-ins first, from doing nothing to ambitious; then the others by name."""
+    names = list(services.BUILT_IN_NAMES)
+    if scenario.built_in and scenario.name in names:
+        return (0, names.index(scenario.name), "")
+    return (1, 0, scenario.name.lower())
+
+
+def _colours(scenarios: list[Scenario]) -> dict[int, str]:
+    colours, i = {}, 0
+    for s in scenarios:
+        if s.built_in and s.name in BUILT_IN_COLOURS:
+            colours[s.pk] = BUILT_IN_COLOURS[s.name]
+        else:
+            colours[s.pk] = SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)]
+            i += 1
+    return colours
 
 
 def _comparison(projections: list[dict], key: str, title: str, axis: str, *, money: bool) -> dict:
-    """One figure of the compared scenarios: a line chart and its table (a row per year)."""
-    longest = max(projections, key=lambda p: len(p["years"]))["years"]
-    rows = [
-        {
-            "label": label,
-            "values": [p["years"][i][key] if i < len(p["years"]) else None for p in projections],
-        }
-        for i, label in enumerate(_year_labels(longest))
-    ]
+    """One figure of the compared scenarios: a line chart and its table (a row per period)."""
+    periods = _periods(projections)
+    columns = [_by_period(p, periods, key, money) for p in projections]
+    rows = [{"label": str(n), "values": [c[i] for c in columns]} for i, n in enumerate(periods)]
     return {"title": title, "chart": _comparison_chart(projections, key, axis), "rows": rows, "money": money}
 
 
@@ -588,7 +657,8 @@ def _compared_ids(request, scenarios: list[Scenario]) -> list[int]:
         plan = next((s.pk for s in scenarios if s.is_plan), None)
         if plan is not None and plan not in chosen:
             chosen.append(plan)
-    return chosen[:MAX_COMPARED]
+    order = {s.pk: i for i, s in enumerate(scenarios)}
+    return sorted(chosen[:MAX_COMPARED], key=order.get)
 
 
 @login_required
@@ -597,7 +667,7 @@ def _compared_ids(request, scenarios: list[Scenario]) -> list[int]:
 def scenarios(request):
     require_role(request.user, MANAGER, FINANCE)
     services.scenarios_builtin_ensure()
-    all_scenarios = selectors.scenario_list()
+    all_scenarios = sorted(selectors.scenario_list(), key=_scenario_sort_key)
     compared = _compared_ids(request, all_scenarios)
     by_id = {s.pk: s for s in all_scenarios}
     projections = [_projection(by_id[pk]) for pk in compared]
@@ -605,17 +675,19 @@ def scenarios(request):
     fmt = _export_format(request)
     if fmt and request.GET.get("table") == "plan":
         plan_ctx = _plan_context(selectors.scenario_plan())
-        return table_response(rows=plan_ctx.get("plan_rows", []), columns=PLAN_COLUMNS, filename="plan-vs-actual",
-                              fmt=fmt)  # fmt: skip
+        return table_response(
+            rows=plan_ctx.get("plan_rows", []), columns=PLAN_COLUMNS, filename="plan-vs-actual", fmt=fmt
+        )
     if fmt:
         rows = [{"scenario": p["scenario"], **y} for p in ok for y in p["years"]]
         return table_response(rows=rows, columns=COMPARISON_COLUMNS, filename="scenarios", fmt=fmt)
-    for i, p in enumerate(projections):
-        p["colour"] = SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)]
+    colours = _colours(all_scenarios)
+    for p in projections:
+        p["colour"] = colours[p["id"]]
         if not p.get("error"):
             p["levels_chart"] = _levels_chart(p["years"])
             p["last"] = p["years"][-1]
-            p["first"] = p["years"][0]
+            p["rows"] = _with_thousands(p["years"])
     context = {
         "scenarios": [
             {"obj": s, "summary": _lever_summary(s.levers or {}), "compared": s.pk in compared} for s in all_scenarios
@@ -631,6 +703,10 @@ def scenarios(request):
             _comparison(ok, "revenue", _("Revenue"), "€", money=True),
             _comparison(ok, "profit", _("Profit"), "€", money=True),
             _comparison(ok, "customers_active", _("Active customers"), _("Customers"), money=False),
+        ]
+        context["comparison_rows"] = [
+            {"label": row["label"], "groups": [c["rows"][i]["values"] for c in context["comparisons"]]}
+            for i, row in enumerate(context["comparisons"][0]["rows"])
         ]
     context.update(_plan_context(selectors.scenario_plan()))
     return render(request, "scenarios/scenarios.html", context)
@@ -694,12 +770,13 @@ def _projection_context(scenario: Scenario, base: Period | None, levers) -> dict
                 "borderDash": [6, 4],
                 "pointRadius": 0,
             },
-        ],  # fmt: skip
+        ],
         {"scales": {"y": _axis("€")}, "plugins": {"legend": {"position": "bottom"}}},
     )
     return {
         "base": base,
         "years": years,
+        "rows": _with_thousands(years),
         "last": years[-1],
         "reference_last": ref_years[-1] if ref_years else None,
         "levels_chart": _levels_chart(years),
@@ -802,7 +879,10 @@ def scenario_make_plan(request, pk: int):
     scenario = get_object_or_404(Scenario, pk=pk)
     services.scenario_make_plan(scenario=scenario, acting_user=request.user)
     messages.success(request, _("'%(name)s' is now the plan.") % {"name": scenario.name})
-    return redirect(request.POST.get("next") or "scenarios:scenarios")
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("scenarios:scenarios")
+    return redirect(next_url)
 
 
 @login_required

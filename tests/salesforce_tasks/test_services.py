@@ -63,10 +63,24 @@ def build_sales_force(*, rep_user, manager_user):
         customer=customers["C5"], pair=pair_b, start=DATE(2025, 7, 1), outside_share=D("80")
     )
     return SimpleNamespace(
-        north=north, south=south, manager2=manager2, rep2=rep2, rep3=rep3, rep4=rep4,
-        a_out=a_out, a_in=a_in, b_out=b_out, b_in=b_in, s_out=s_out, s_in=s_in,
-        pair_a=pair_a, pair_b=pair_b, pair_s=pair_s, c=customers,
-        p2024=Period.objects.get(name=2024), p2025=Period.objects.get(name=2025),
+        north=north,
+        south=south,
+        manager2=manager2,
+        rep2=rep2,
+        rep3=rep3,
+        rep4=rep4,
+        a_out=a_out,
+        a_in=a_in,
+        b_out=b_out,
+        b_in=b_in,
+        s_out=s_out,
+        s_in=s_in,
+        pair_a=pair_a,
+        pair_b=pair_b,
+        pair_s=pair_s,
+        c=customers,
+        p2024=Period.objects.get(name=2024),
+        p2025=Period.objects.get(name=2025),
     )
 
 
@@ -174,15 +188,45 @@ def set_south_kpis(sales_force):
     """Pair S owns only C4 (2025: revenue 300.00, gross margin 200.00, level small; unknown in 2024)."""
     period, manager2 = sales_force.p2025, sales_force.manager2
     common = {"period": period, "pair": sales_force.pair_s, "base_amount": D("1000.00")}
-    services.bonus_kpi_save(acting_user=manager2, metric="revenue", weight=D("0.4"), threshold=D("100"),
-                            target=D("200"), cap=D("1.5"), **common)  # (300-100)/(200-100) = 2 -> cap 1.5: 600.00
-    services.bonus_kpi_save(acting_user=manager2, metric="gross_margin", weight=D("0.6"), threshold=D("150"),
-                            target=D("350"), cap=D("1.5"), **common)  # (200-150)/200 = 0.25: 150.00
-    services.bonus_kpi_save(acting_user=manager2, metric="customers_moved_up", weight=D("0.2"), threshold=D("0"),
-                            target=D("2"), cap=D("1"), **common)  # 0 moved up, at the threshold: 0.00
+    services.bonus_kpi_save(
+        acting_user=manager2,
+        metric="revenue",
+        weight=D("0.4"),
+        threshold=D("100"),
+        target=D("200"),
+        cap=D("1.5"),
+        **common,
+    )  # (300-100)/(200-100) = 2 -> cap 1.5: 600.00
+    services.bonus_kpi_save(
+        acting_user=manager2,
+        metric="gross_margin",
+        weight=D("0.6"),
+        threshold=D("150"),
+        target=D("350"),
+        cap=D("1.5"),
+        **common,
+    )  # (200-150)/200 = 0.25: 150.00
+    services.bonus_kpi_save(
+        acting_user=manager2,
+        metric="customers_moved_up",
+        weight=D("0.2"),
+        threshold=D("0"),
+        target=D("2"),
+        cap=D("1"),
+        **common,
+    )  # 0 moved up, at the threshold: 0.00
     # s-out's own KPI on its credited revenue 150.00 (50 %): (150-100)/(300-100) = 0.25 -> 200 x 0.25 = 50.00
-    services.bonus_kpi_save(acting_user=manager2, period=period, rep=sales_force.s_out, metric="revenue",
-                            weight=D("1"), threshold=D("100"), target=D("300"), cap=D("2"), base_amount=D("200"))
+    services.bonus_kpi_save(
+        acting_user=manager2,
+        period=period,
+        rep=sales_force.s_out,
+        metric="revenue",
+        weight=D("1"),
+        threshold=D("100"),
+        target=D("300"),
+        cap=D("2"),
+        base_amount=D("200"),
+    )
 
 
 def test_bonus_hand_computed_with_cap_and_threshold(sales_force):
@@ -206,8 +250,16 @@ def test_bonus_hand_computed_with_cap_and_threshold(sales_force):
 
 
 def test_only_the_teams_manager_sets_its_kpis(sales_force, manager_user, rep_user):
-    values = {"period": sales_force.p2025, "pair": sales_force.pair_s, "metric": "revenue", "weight": D("1"),
-              "threshold": D("0"), "target": D("1"), "cap": D("1"), "base_amount": D("1")}
+    values = {
+        "period": sales_force.p2025,
+        "pair": sales_force.pair_s,
+        "metric": "revenue",
+        "weight": D("1"),
+        "threshold": D("0"),
+        "target": D("1"),
+        "cap": D("1"),
+        "base_amount": D("1"),
+    }
     with pytest.raises(PermissionDenied):
         services.bonus_kpi_save(acting_user=manager_user, **values)
     with pytest.raises(PermissionDenied):
@@ -221,9 +273,12 @@ def test_only_the_teams_manager_sets_its_kpis(sales_force, manager_user, rep_use
 
 def test_compare_revenue_vs_profit_bonus(sales_force, finance_user):
     pp = selectors.period_portfolio(period=sales_force.p2025)
-    rows = {r["pair"]: r for r in selectors.bonus_compare(
-        pp=pp, user=finance_user, base_amount=D("1000"), threshold_pct=D("100"), target_pct=D("110"), cap=D("1.5")
-    )}
+    rows = {
+        r["pair"]: r
+        for r in selectors.bonus_compare(
+            pp=pp, user=finance_user, base_amount=D("1000"), threshold_pct=D("100"), target_pct=D("110"), cap=D("1.5")
+        )
+    }
     # Pair A owns C1, C2 all year and C5 for 181/365 days; 2024 revenue: C1 1500 + C2 250.50 + C5 400 x 181/365.
     a = rows["A"]
     assert a["revenue_last"] == D("1948.86")
@@ -238,13 +293,22 @@ def test_compare_revenue_vs_profit_bonus(sales_force, finance_user):
 # --- visits -----------------------------------------------------------------------------------
 
 
-def test_visit_log_validates_and_publishes_in_the_transaction(sales_force, rep_user, django_capture_on_commit_callbacks):
+def test_visit_log_validates_and_publishes_in_the_transaction(
+    sales_force, rep_user, django_capture_on_commit_callbacks
+):
     c1 = sales_force.c["C1"]
     profit_row = Computation.objects.filter(period=sales_force.p2025, stage="profit")
     before = profit_row.values_list("requested", flat=True).first() or 0
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        visit = services.visit_log(rep=sales_force.a_out, customer=c1, date=DATE(2025, 5, 1), minutes=45,
-                                   kind="phone", outcome="ok", acting_user=rep_user)
+        visit = services.visit_log(
+            rep=sales_force.a_out,
+            customer=c1,
+            date=DATE(2025, 5, 1),
+            minutes=45,
+            kind="phone",
+            outcome="ok",
+            acting_user=rep_user,
+        )
     assert visit.period == sales_force.p2025
     assert profit_row.values_list("requested", flat=True).first() == before + 1
     assert len(callbacks) == 1  # the recompute is sent after commit, not before
@@ -257,8 +321,14 @@ def test_visit_log_validates_and_publishes_in_the_transaction(sales_force, rep_u
         ({"kind": "fax"}, "kind"),
     ]
     for change, field in bad:
-        values = {"rep": sales_force.a_out, "customer": c1, "date": DATE(2025, 5, 1), "minutes": 30,
-                  "kind": "visit", **change}
+        values = {
+            "rep": sales_force.a_out,
+            "customer": c1,
+            "date": DATE(2025, 5, 1),
+            "minutes": 30,
+            "kind": "visit",
+            **change,
+        }
         with pytest.raises(ValidationError) as info:
             services.visit_log(acting_user=rep_user, **values)
         assert field in info.value.message_dict
@@ -268,17 +338,22 @@ def test_visit_log_validates_and_publishes_in_the_transaction(sales_force, rep_u
 
 
 def test_visit_log_creates_the_period_of_its_date(sales_force, rep_user):
-    assert not Period.objects.filter(name=2026).exists() or True
     today = timezone.localdate()
-    visit = services.visit_log(rep=sales_force.a_out, customer=sales_force.c["C1"], date=today, minutes=10,
-                               acting_user=rep_user)
+    visit = services.visit_log(
+        rep=sales_force.a_out, customer=sales_force.c["C1"], date=today, minutes=10, acting_user=rep_user
+    )
     assert visit.period.name == today.year
     assert visit.period.start <= today <= visit.period.end
 
 
 def test_own_visits_only_can_change(sales_force, rep_user):
-    visit = services.visit_log(rep=sales_force.a_in, customer=sales_force.c["C1"], date=DATE(2025, 3, 1),
-                               minutes=20, acting_user=sales_force.rep2)
+    visit = services.visit_log(
+        rep=sales_force.a_in,
+        customer=sales_force.c["C1"],
+        date=DATE(2025, 3, 1),
+        minutes=20,
+        acting_user=sales_force.rep2,
+    )
     with pytest.raises(PermissionDenied):
         services.visit_update(visit=visit, acting_user=rep_user, minutes=30)
     with pytest.raises(PermissionDenied):
@@ -338,8 +413,9 @@ def test_visit_plan_uses_norms(sales_force, rep_user):
     from salesforce_tasks.models import VisitNorm
 
     VisitNorm.objects.create(level="top", days_between=10)
-    services.visit_log(rep=sales_force.a_out, customer=sales_force.c["C1"], date=timezone.localdate(), minutes=5,
-                       acting_user=rep_user)
+    services.visit_log(
+        rep=sales_force.a_out, customer=sales_force.c["C1"], date=timezone.localdate(), minutes=5, acting_user=rep_user
+    )
     pp = selectors.period_portfolio(period=sales_force.p2025)
     frame = selectors.portfolio_rows(pp=pp, customer_ids=[sales_force.c["C1"].pk, sales_force.c["C2"].pk])
     plan = selectors.visit_plan_rows(frame=frame, today=timezone.localdate()).set_index("external_id")
@@ -362,8 +438,12 @@ def test_visit_norms_are_for_managers(sales_force, manager_user, rep_user):
 
 def test_a_pair_proposes_and_the_manager_approves(sales_force, rep_user, manager_user):
     target = services.customer_target_set(
-        customer=sales_force.c["C1"], period=sales_force.p2025, acting_user=rep_user,
-        target_revenue=D("2500"), target_level="top", seasonality=[10] * 4 + [7.5] * 8,
+        customer=sales_force.c["C1"],
+        period=sales_force.p2025,
+        acting_user=rep_user,
+        target_revenue=D("2500"),
+        target_level="top",
+        seasonality=[10] * 4 + [7.5] * 8,
     )
     assert target.proposed_by_pair
     with pytest.raises(PermissionDenied):
@@ -373,43 +453,68 @@ def test_a_pair_proposes_and_the_manager_approves(sales_force, rep_user, manager
     assert not target.proposed_by_pair
     assert target.history.count() == 2
     with pytest.raises(ValidationError):
-        services.customer_target_set(customer=sales_force.c["C1"], period=sales_force.p2025,
-                                     acting_user=manager_user, target_revenue=D("1"), seasonality=[50, 50])
+        services.customer_target_set(
+            customer=sales_force.c["C1"],
+            period=sales_force.p2025,
+            acting_user=manager_user,
+            target_revenue=D("1"),
+            seasonality=[50, 50],
+        )
     with pytest.raises(PermissionDenied):
-        services.customer_target_set(customer=sales_force.c["C4"], period=sales_force.p2025,
-                                     acting_user=manager_user, target_revenue=D("1"))
+        services.customer_target_set(
+            customer=sales_force.c["C4"], period=sales_force.p2025, acting_user=manager_user, target_revenue=D("1")
+        )
     months = selectors.monthly_target_cents(period=sales_force.p2025, customer_ids=[sales_force.c["C1"].pk])
     assert months[:4] == [25000] * 4 and months[4:] == [18750] * 8 and sum(months) == 250000
 
 
 def test_team_target_actuals(sales_force, manager_user):
-    suspect = Customer.objects.create(external_id="S1", name="New suspect", status="suspect",
-                                      pair=sales_force.pair_b,
-                                      created_at=dt.datetime(2025, 5, 5, 12, tzinfo=dt.UTC))
+    suspect = Customer.objects.create(
+        external_id="S1",
+        name="New suspect",
+        status="suspect",
+        pair=sales_force.pair_b,
+        created_at=dt.datetime(2025, 5, 5, 12, tzinfo=dt.UTC),
+    )
     assert suspect.pk
-    services.team_target_set(team=sales_force.north, period=sales_force.p2025, kind="retention", target=D("90"),
-                             acting_user=manager_user)
+    services.team_target_set(
+        team=sales_force.north, period=sales_force.p2025, kind="retention", target=D("90"), acting_user=manager_user
+    )
     with pytest.raises(PermissionDenied):
-        services.team_target_set(team=sales_force.south, period=sales_force.p2025, kind="retention",
-                                 target=D("90"), acting_user=manager_user)
+        services.team_target_set(
+            team=sales_force.south, period=sales_force.p2025, kind="retention", target=D("90"), acting_user=manager_user
+        )
     with pytest.raises(ValidationError):
-        services.team_target_set(team=sales_force.north, period=sales_force.p2025, kind="retention",
-                                 target=D("120"), acting_user=manager_user)
-    rows = {(r["team_name"], r["kind"]): r for r in selectors.team_target_rows(period=sales_force.p2025,
-                                                                               user=manager_user)}
+        services.team_target_set(
+            team=sales_force.north,
+            period=sales_force.p2025,
+            kind="retention",
+            target=D("120"),
+            acting_user=manager_user,
+        )
+    rows = {
+        (r["team_name"], r["kind"]): r for r in selectors.team_target_rows(period=sales_force.p2025, user=manager_user)
+    }
     assert rows[("North", "new_suspects")]["actual"] == 1
     assert rows[("North", "prospects_to_top")]["actual"] == 0  # C1 was top already
     # North had C1, C2, C5 active in 2024; C2 only has a credit note in 2025.
     assert rows[("North", "retention")]["actual"] == D("66.67")
     assert rows[("North", "retention")]["target"] == D("90")
     assert TeamTarget.objects.count() == 1
+    # A prospect last period that is top now has been developed.
+    from customers.models import CustomerPeriod
+
+    CustomerPeriod.objects.filter(period=sales_force.p2024, customer=sales_force.c["C1"]).update(level="prospect")
+    actuals = selectors.team_target_actuals(period=sales_force.p2025, team_ids=[sales_force.north.pk])
+    assert actuals[sales_force.north.pk]["prospects_to_top"] == 1
 
 
 # --- reassigning ------------------------------------------------------------------------------
 
 
-def test_reassign_closes_the_open_assignment_and_keeps_history(sales_force, manager_user, rep_user,
-                                                               django_capture_on_commit_callbacks):
+def test_reassign_closes_the_open_assignment_and_keeps_history(
+    sales_force, manager_user, rep_user, django_capture_on_commit_callbacks
+):
     c1 = sales_force.c["C1"]
     today = timezone.localdate()
     with pytest.raises(PermissionDenied):
@@ -418,8 +523,9 @@ def test_reassign_closes_the_open_assignment_and_keeps_history(sales_force, mana
         services.customer_reassign(customer=c1, pair=sales_force.pair_s, acting_user=manager_user)
     with django_capture_on_commit_callbacks(execute=False):
         services.customer_reassign(customer=c1, pair=sales_force.pair_b, acting_user=manager_user)
-    rows = list(PortfolioAssignment.objects.filter(customer=c1).order_by("start").values_list("pair__code", "start",
-                                                                                              "end"))
+    rows = list(
+        PortfolioAssignment.objects.filter(customer=c1).order_by("start").values_list("pair__code", "start", "end")
+    )
     assert rows == [("A", DATE(2020, 1, 1), today - dt.timedelta(days=1)), ("B", today, None)]
     c1.refresh_from_db()
     assert c1.pair == sales_force.pair_b
@@ -440,13 +546,15 @@ def test_selectors_are_bounded(sales_force, manager_user, django_assert_max_num_
     with django_assert_max_num_queries(6):
         selectors.rep_results(period=sales_force.p2025, user=manager_user, pp=pp)
     with django_assert_max_num_queries(2):
-        selectors.monthly_revenue(customer_ids=[c.pk for c in sales_force.c.values()],
-                                  periods=[sales_force.p2024, sales_force.p2025])
+        selectors.monthly_revenue(
+            customer_ids=[c.pk for c in sales_force.c.values()], periods=[sales_force.p2024, sales_force.p2025]
+        )
 
 
 def test_monthly_revenue_by_month(sales_force):
-    months = selectors.monthly_revenue(customer_ids=[sales_force.c["C5"].pk, sales_force.c["C1"].pk],
-                                       periods=[sales_force.p2025])
+    months = selectors.monthly_revenue(
+        customer_ids=[sales_force.c["C5"].pk, sales_force.c["C1"].pk], periods=[sales_force.p2025]
+    )
     assert months[sales_force.p2025.id][1:4] == [200000, 15000, 15000]  # Feb C1, Mar C5, Apr C5
     assert sum(months[sales_force.p2025.id]) == 230000
 

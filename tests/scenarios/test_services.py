@@ -88,9 +88,7 @@ def test_surveys_import_lists_every_bad_row_and_writes_nothing(small_dataset, tm
 def test_surveys_import_writes_good_rows_and_publishes(small_dataset, tmp_path):
     path = write(
         tmp_path,
-        "customer_id,date,score,round,comment\n"
-        'C1,2025-03-01,"7,5",spring,"fine, thanks"\n'
-        "C2,2024-10-01,6.125,,\n",
+        'customer_id,date,score,round,comment\nC1,2025-03-01,"7,5",spring,"fine, thanks"\nC2,2024-10-01,6.125,,\n',
     )
     before = value_requests()
     result = services.surveys_import(path=path)
@@ -136,6 +134,11 @@ def test_product_value_is_the_mean_of_the_latest_round_after_the_pipeline(
         for v in CustomerValue.objects.filter(customer__external_id="C1").select_related("period")
     }
     assert values == {2024: Decimal("5.00"), 2025: Decimal("8.50")}
+    # An answer after the last period's end counts for the latest period (today's segments) only.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.surveys_import(path=write(tmp_path, "customer_id,date,score,round\nC1,2026-02-01,3,2026\n"))
+    latest = dict(CustomerValue.objects.filter(customer__external_id="C1").values_list("period__name", "product_value"))
+    assert latest == {2024: Decimal("5.00"), 2025: Decimal("3.00")}
     assert CustomerValue.objects.get(period=small_dataset[2025], customer__external_id="C4").segment == "unmeasured"
 
 
@@ -157,22 +160,23 @@ def test_segments_are_stored_by_the_pipeline_after_surveys_change(
     assert clv["C1"] > 0 > clv["C5"] and clv["C2"] == 0
 
 
-def test_survey_answer_upserts_publishes_and_respects_the_scope(
-    small_dataset, django_capture_on_commit_callbacks
-):
+def test_survey_answer_upserts_publishes_and_respects_the_scope(small_dataset, django_capture_on_commit_callbacks):
     rep = rep_with_customers("rep7", "C1")
     c1, c2 = Customer.objects.get(external_id="C1"), Customer.objects.get(external_id="C2")
     with django_capture_on_commit_callbacks(execute=True):
-        services.survey_response_record(customer=c1, date=pd.Timestamp("2025-06-01").date(), score=Decimal("9"),
-                                        acting_user=rep)  # fmt: skip
-        services.survey_response_record(customer=c1, date=pd.Timestamp("2025-06-01").date(), score=Decimal("6.5"),
-                                        acting_user=rep)  # fmt: skip
+        services.survey_response_record(
+            customer=c1, date=pd.Timestamp("2025-06-01").date(), score=Decimal("9"), acting_user=rep
+        )
+        services.survey_response_record(
+            customer=c1, date=pd.Timestamp("2025-06-01").date(), score=Decimal("6.5"), acting_user=rep
+        )
     answer = SurveyResponse.objects.get()
     assert (answer.round, answer.score) == ("2025", Decimal("6.50"))
     assert CustomerValue.objects.get(period=small_dataset[2025], customer=c1).product_value == Decimal("6.50")
     with pytest.raises(PermissionDenied):
-        services.survey_response_record(customer=c2, date=pd.Timestamp("2025-06-01").date(), score=Decimal("5"),
-                                        acting_user=rep)  # fmt: skip
+        services.survey_response_record(
+            customer=c2, date=pd.Timestamp("2025-06-01").date(), score=Decimal("5"), acting_user=rep
+        )
 
 
 def test_value_settings_update_validates_and_publishes(small_dataset):
@@ -250,9 +254,14 @@ def test_segment_target_report_on_the_small_dataset(small_dataset, tmp_path, dja
     assert report["previous"] == 2024
     got = {(r["segment"], m["metric"]): m for r in report["rows"] for m in r["metrics"]}
     # partners = C1: 1500 in 2024 -> 2000 in 2025, profit 615.14 > 0.
-    assert got[("partners", "customer_retention")] | {} == {
-        "metric": "customer_retention", "actual": 1.0, "target": 0.9, "met": True, "numerator": 1, "denominator": 1,
-    }  # fmt: skip
+    assert got[("partners", "customer_retention")] == {
+        "metric": "customer_retention",
+        "actual": 1.0,
+        "target": 0.9,
+        "met": True,
+        "numerator": 1,
+        "denominator": 1,
+    }
     assert got[("partners", "revenue_retention")]["actual"] == pytest.approx(2000 / 1500)
     assert got[("partners", "profitability")]["actual"] == 1.0
     # under-earning = C5: 400 -> 300, a loss.
@@ -264,9 +273,14 @@ def test_segment_target_report_on_the_small_dataset(small_dataset, tmp_path, dja
     assert got[("low_low", "revenue_retention")]["actual"] == pytest.approx(-20 / 250.50)
     assert got[("low_low", "profitability")]["actual"] is None
     # unmeasured: C4 is new in 2025 (the only acquisition), C3 a prospect.
-    assert got[("unmeasured", "acquisition")] | {} == {
-        "metric": "acquisition", "actual": 1.0, "target": 2.0, "met": False, "numerator": 1, "denominator": None,
-    }  # fmt: skip
+    assert got[("unmeasured", "acquisition")] == {
+        "metric": "acquisition",
+        "actual": 1.0,
+        "target": 2.0,
+        "met": False,
+        "numerator": 1,
+        "denominator": None,
+    }
     assert got[("vulnerable", "acquisition")]["actual"] == 0.0
     assert got[("vulnerable", "customer_retention")]["actual"] is None
 
