@@ -333,6 +333,7 @@ def pool_preview(request):
         for row in preview["levels"]:
             row["label"] = _level_label(row["level"])
         preview["result"] = preview["pool"][0] if preview["pool"] else None
+        preview["total_change_cents"] = preview["total_after_cents"] - preview["total_before_cents"]
     template = "accounting/pool_form.html#preview" if request.htmx else "accounting/pool_form.html"
     return render(request, template, _pool_form_context(form, period, pool, preview))
 

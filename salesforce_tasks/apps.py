@@ -6,4 +6,4 @@ class SalesforceTasksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import events, reports, tasks  # noqa: F401  (register subscriptions, report kinds and tasks)
+        from . import action_reports, events, reports, tasks  # noqa: F401  (subscriptions, report kinds, tasks)

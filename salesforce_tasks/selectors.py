@@ -1033,12 +1033,11 @@ def monthly_target_cents(*, period: Period, customer_ids) -> list[int]:
 
 
 def month_labels(period: Period) -> list[str]:
-    return [
-        dt.date(
-            period.start.year + (period.start.month - 1 + i) // 12, (period.start.month - 1 + i) % 12 + 1, 1
-        ).strftime("%b %Y")
-        for i in range(12)
-    ]
+    """'Jan 2025' .. 'Dec 2025' (in the active language) for the period's 12 months."""
+    from django.utils.formats import date_format
+
+    first = period.start.year * 12 + period.start.month - 1
+    return [date_format(dt.date((first + i) // 12, (first + i) % 12 + 1, 1), "M Y") for i in range(12)]
 
 
 def portfolio_rows(*, pp: PeriodPortfolio, customer_ids: list[int]) -> pd.DataFrame:

@@ -254,6 +254,7 @@ def rep_home(request):
             "visits": int(frame["visits"].sum()),
             "minutes": int(frame["visit_minutes"].sum()),
             "target_revenue": _euros(sum(targets)) if any(targets) else None,
+            "target_customers": int(frame["target_revenue_cents"].notna().sum()),
             "ytd_target": _euros(sum(targets)),
         },
         "profit_computed": bool(pp.results["profit_computed"].all()) if len(pp.results) else False,
@@ -348,11 +349,6 @@ def visit_new(request):
             else:
                 request.session[SESSION_LAST_CUSTOMER] = visit.customer_id
                 request.session[SESSION_LAST_KIND] = visit.kind
-                messages.success(
-                    request,
-                    _("Logged: %(kind)s with %(customer)s, %(minutes)s min.")
-                    % {"kind": visit.get_kind_display(), "customer": visit.customer.name, "minutes": visit.minutes},
-                )
                 return redirect(reverse("salesforce:visit_new") + f"?logged={visit.pk}")
         selected = _int_or_none(request.POST.get("customer"))
     else:

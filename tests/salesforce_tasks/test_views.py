@@ -266,7 +266,7 @@ def test_bonus_estimator_is_live_and_saves_nothing(client, sales_force):  # noqa
     response = client.get(f"/sales/bonus/estimate/?customer={c4.pk}&period=2025&revenue=400", HTTP_HX_REQUEST="true")
     html = body(response)
     # revenue 400 keeps the capped 600.00; margin 266.67 at the 2/3 rate: (266.67-150)/200 = 0.5834 -> 350.04
-    assert "€ 750.00 → € 950.04" in html
+    assert "€ 750.00" in html and "€ 950.04" in html
     assert "+€ 200.04" in html
     assert CustomerTarget.objects.count() == 0
     response = client.get(f"/sales/bonus/estimate/?customer={c4.pk}&period=2025&revenue=abc")

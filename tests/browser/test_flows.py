@@ -1,0 +1,75 @@
+"""One flow per role, end to end, in real chromium on the demo data (see conftest.py)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.browser.conftest import login, new_page, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+
+
+def test_rep_logs_a_visit_on_a_phone(chromium, demo_world):
+    from customers.models import Customer
+    from salesforce_tasks.models import Visit
+
+    customer = Customer.objects.filter(pair__code="P1").order_by("name").first()
+    visits_before = Visit.objects.filter(customer=customer).count()
+    page, problems = new_page(chromium, phone=True)
+    login(page, demo_world, "rep1", "demo-rep")
+    shot(page, "rep-1-home-phone")
+    problems.check()
+
+    started = time.monotonic()
+    page.goto(f"{demo_world}/sales/visits/new/")
+    page.fill("#customer-q", customer.name[:6])
+    page.locator(f"#customer-results input[value='{customer.pk}']").check()
+    page.fill("input[name=minutes]", "45")
+    page.locator("input[name=kind][value=visit]").check()
+    page.fill("[name=outcome]", "Order voor volgend kwartaal besproken")
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    elapsed = time.monotonic() - started
+    shot(page, f"rep-2-visit-logged-phone-{elapsed:.1f}s")
+    problems.check()
+    assert Visit.objects.filter(customer=customer).count() == visits_before + 1
+
+    page.goto(f"{demo_world}/sales/")
+    assert customer.name in page.content()
+    shot(page, "rep-3-home-after-visit-phone")
+    problems.check()
+
+
+def test_finance_fixes_a_bad_cost_file(chromium, demo_world, tmp_path):
+    from accounting.models import CostPool
+
+    bad = tmp_path / "kosten.csv"
+    bad.write_text("period;pool;amount;key;nature\n2025;Beurzen;12.500,00;revenue;fixed\n"
+                   "2025;Showroom;veel;per_customer;fixed\n", encoding="utf-8")
+    pools_before = CostPool.objects.count()
+    page, problems = new_page(chromium)
+    login(page, demo_world, "finance", "demo-finance")
+    page.goto(f"{demo_world}/customers/import/")
+    page.select_option("select[name=kind]", "costs")
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("form.import-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    errors = page.locator("#import-errors")
+    assert errors.is_visible()
+    assert "3" in errors.inner_text() and "amount" in errors.inner_text()
+    shot(page, "finance-1-import-error")
+    assert CostPool.objects.count() == pools_before
+    problems.items = [p for p in problems.items if "HTTP 400" not in p]  # the page answers 400 on a bad file
+    problems.check()
+
+    good = tmp_path / "kosten-goed.csv"
+    good.write_text(bad.read_text(encoding="utf-8").replace("veel", "3.000,00"), encoding="utf-8")
+    page.select_option("select[name=kind]", "costs")
+    page.set_input_files("input[name=file]", str(good))
+    page.click("form.import-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    shot(page, "finance-2-import-ok")
+    problems.check()
+    assert CostPool.objects.count() == pools_before + 2
