@@ -449,7 +449,7 @@ def _level_rows(overview: dict) -> list[dict]:
 
 def _levels_chart(levels: list[dict]) -> str:
     shown = [r for r in levels if r["level_code"] in ("top", "big", "medium", "small", "inactive")]
-    shown = [r for r in shown if r["customers"] or r["level_code"] != "inactive"]
+    shown = [r for r in shown if r["level_code"] != "inactive" or r["profit"]]
 
     def euros(value) -> float | None:
         return None if value is None else float(value)
@@ -661,7 +661,8 @@ def customer_waterfall(request, pk: int):
     require_role(request.user, REP, MANAGER, FINANCE)
     customer = get_object_or_404(customer_scope(request.user), pk=pk)
     period = _period(request)
-    compare = request.GET.get("compare") or "snapshots"
+    asked = request.GET.get("compare")
+    compare = asked or "snapshots"
     if compare not in ("snapshots", "previous_period"):
         return HttpResponseBadRequest(_("Unknown comparison: use snapshots or previous_period."))
     data = selectors.customer_waterfall(customer=customer, period=period)
@@ -673,7 +674,13 @@ def customer_waterfall(request, pk: int):
         pool["signed_cents"] = -pool["amount_cents"]
     for step in data["steps"]:
         step["title"] = str(STEP_LABELS.get(step["label"], step["label"])) if step["kind"] != "pool" else step["label"]
-    change = _change_context(selectors.profit_change(customer=customer, period=period, compare=compare))
+    change = selectors.profit_change(customer=customer, period=period, compare=compare)
+    if not asked and change.get("reason") == "one_computation":
+        # Nothing to compare within the period yet: the previous period says more than nothing.
+        fallback = selectors.profit_change(customer=customer, period=period, compare="previous_period")
+        if fallback["available"]:
+            compare, change = "previous_period", {**fallback, "fell_back": True}
+    change = _change_context(change)
     context = {
         "w": data,
         "customer": customer,

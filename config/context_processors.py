@@ -3,7 +3,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from config.roles import FINANCE, MANAGER, REP, user_roles
+from config.roles import FINANCE, MANAGER, REP, ROLE_LABELS, ROLES, user_roles
 
 # (url name, label, roles that see it)
 MENU = [
@@ -18,6 +18,7 @@ MENU = [
     ("scenarios:segments", _("Segments"), (MANAGER, FINANCE)),
     ("scenarios:scenarios", _("Scenarios"), (MANAGER, FINANCE)),
     ("salesforce:visit_new", _("Log visit"), (REP,)),
+    ("scenarios:survey_new", _("Survey"), (REP,)),
     ("salesforce:reps", _("Reps"), (MANAGER, FINANCE)),
     ("actions:board", _("Actions"), (REP, MANAGER)),
     ("customers:import", _("Import"), (MANAGER, FINANCE)),
@@ -33,4 +34,5 @@ def navigation(request) -> dict:
                 items.append({"url": reverse(name), "label": label, "name": name})
             except Exception:  # noqa: BLE001 - a page of a later issue not there yet
                 continue
-    return {"menu": items, "roles": roles}
+    role_labels = [ROLE_LABELS[role] for role in ROLES if role in roles]
+    return {"menu": items, "roles": roles, "role_labels": role_labels}

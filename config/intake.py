@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext as _
 
 CHUNK_ROWS = 100_000
 MAX_REPORTED_ERRORS = 1000
@@ -34,9 +35,9 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        where = f"row {self.row}" if self.row else "file"
-        col = f", column '{self.column}'" if self.column else ""
-        val = f" (value '{self.value}')" if self.value else ""
+        where = _("row %(row)s") % {"row": self.row} if self.row else _("file")
+        col = _(", column '%(column)s'") % {"column": self.column} if self.column else ""
+        val = _(" (value '%(value)s')") % {"value": self.value} if self.value else ""
         return f"{where}{col}{val}: {self.reason}"
 
     def as_dict(self) -> dict:
@@ -49,7 +50,7 @@ class ImportFailed(Exception):
     def __init__(self, errors: list[RowError], total: int | None = None):
         self.errors = errors[:MAX_REPORTED_ERRORS]
         self.total = total if total is not None else len(errors)
-        super().__init__(f"{self.total} error(s) in the file; nothing was imported.")
+        super().__init__(_("%(total)s error(s) in the file; nothing was imported.") % {"total": self.total})
 
 
 @dataclass
@@ -104,13 +105,17 @@ def _check_header(columns: list[str], layout: Layout) -> list[RowError]:
     seen = set()
     for col in columns:
         if col in seen:
-            errors.append(RowError(1, col, "", "the column appears twice; keep one"))
+            errors.append(RowError(1, col, "", _("the column appears twice; keep one")))
         seen.add(col)
         if col not in layout.all and col:
-            errors.append(RowError(1, col, "", "unknown column; expected columns: " + ", ".join(layout.all)))
+            errors.append(
+                RowError(
+                    1, col, "", _("unknown column; expected columns: %(columns)s") % {"columns": ", ".join(layout.all)}
+                )
+            )
     for col in layout.required:
         if col not in seen:
-            errors.append(RowError(1, col, "", "required column is missing from the header row"))
+            errors.append(RowError(1, col, "", _("required column is missing from the header row")))
     return errors
 
 
@@ -126,7 +131,7 @@ def read_chunks(path: str | Path, layout: Layout, chunk_rows: int = CHUNK_ROWS) 
     elif suffix in (".csv", ".txt", ""):
         yield from _read_csv(path, layout, chunk_rows)
     else:
-        raise ImportFailed([RowError(0, "", path.name, "unsupported file type: upload a .csv or .xlsx file")])
+        raise ImportFailed([RowError(0, "", path.name, _("unsupported file type: upload a .csv or .xlsx file"))])
 
 
 def _finish_chunk(df: pd.DataFrame, layout: Layout, first_row: int) -> pd.DataFrame:
@@ -148,10 +153,10 @@ def _read_csv(path: Path, layout: Layout, chunk_rows: int) -> Iterator[pd.DataFr
             first_line = fh.readline()
     except UnicodeDecodeError:
         raise ImportFailed(
-            [RowError(0, "", "", "the file is not UTF-8 text: save it as 'CSV UTF-8' or as .xlsx")]
+            [RowError(0, "", "", _("the file is not UTF-8 text: save it as 'CSV UTF-8' or as .xlsx"))]
         ) from None
     if not first_line.strip():
-        raise ImportFailed([RowError(1, "", "", "the file is empty: the first row must hold the column names")])
+        raise ImportFailed([RowError(1, "", "", _("the file is empty: the first row must hold the column names"))])
     delimiter = _sniff_delimiter(first_line)
     header = [_normalise_header(h) for h in next(csv.reader(io.StringIO(first_line), delimiter=delimiter))]
     problems = _check_header(header, layout)
@@ -178,11 +183,19 @@ def _read_csv(path: Path, layout: Layout, chunk_rows: int) -> Iterator[pd.DataFr
             next_row += n
     except UnicodeDecodeError:
         raise ImportFailed(
-            [RowError(0, "", "", "the file is not UTF-8 text: save it as 'CSV UTF-8' or as .xlsx")]
+            [RowError(0, "", "", _("the file is not UTF-8 text: save it as 'CSV UTF-8' or as .xlsx"))]
         ) from None
     except pd.errors.ParserError as exc:
         raise ImportFailed(
-            [RowError(0, "", "", f"the CSV could not be read ({exc}); check quotes and the number of columns per row")]
+            [
+                RowError(
+                    0,
+                    "",
+                    "",
+                    _("the CSV could not be read (%(problem)s); check quotes and the number of columns per row")
+                    % {"problem": exc},
+                )
+            ]
         ) from None
 
 
@@ -204,14 +217,16 @@ def _read_xlsx(path: Path, layout: Layout, chunk_rows: int) -> Iterator[pd.DataF
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable workbook
-        raise ImportFailed([RowError(0, "", path.name, "the file is not a readable .xlsx workbook")]) from None
+        raise ImportFailed([RowError(0, "", path.name, _("the file is not a readable .xlsx workbook"))]) from None
     try:
         ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
         try:
             header = [_normalise_header(h) for h in next(rows)]
         except StopIteration:
-            raise ImportFailed([RowError(1, "", "", "the sheet is empty: row 1 must hold the column names")]) from None
+            raise ImportFailed(
+                [RowError(1, "", "", _("the sheet is empty: row 1 must hold the column names"))]
+            ) from None
         while header and not header[-1]:
             header.pop()
         problems = _check_header(header, layout)
@@ -309,9 +324,11 @@ def run_import(kind: str, path: str | Path, *, acting_user=None, progress=None):
     from django.utils.module_loading import import_string
 
     if kind not in IMPORT_KINDS:
-        raise ImportFailed([RowError(0, "", kind, "unknown import kind; use one of " + ", ".join(IMPORT_KINDS))])
+        raise ImportFailed(
+            [RowError(0, "", kind, _("unknown import kind; use one of %(kinds)s") % {"kinds": ", ".join(IMPORT_KINDS)})]
+        )
     try:
         importer = import_string(IMPORT_KINDS[kind])
     except ImportError:
-        raise ImportFailed([RowError(0, "", kind, "this import kind is not available yet")]) from None
+        raise ImportFailed([RowError(0, "", kind, _("this import kind is not available yet"))]) from None
     return importer(path=path, acting_user=acting_user, progress=progress)

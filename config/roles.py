@@ -9,12 +9,16 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import BasePermission
 
 REP = "rep"
 MANAGER = "manager"
 FINANCE = "finance"
 ROLES = (REP, MANAGER, FINANCE)
+#: How a role is named on the pages (the group names stay the codes above).
+ROLE_LABELS = {REP: gettext_lazy("rep"), MANAGER: gettext_lazy("manager"), FINANCE: gettext_lazy("finance")}
 
 
 def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[str]:
@@ -35,7 +39,8 @@ def has_role(user, *roles: str) -> bool:
 
 def require_role(user, *roles: str) -> None:
     if not has_role(user, *roles):
-        raise PermissionDenied("This page is for the role(s): " + ", ".join(roles) + ".")
+        names = ", ".join(str(ROLE_LABELS.get(role, role)) for role in roles)
+        raise PermissionDenied(_("This page is for the role(s): %(roles)s.") % {"roles": names})
 
 
 class RolePermission(BasePermission):

@@ -128,6 +128,9 @@ LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
+# Money and figures are formatted per language by the kw filters (customers/templatetags/kw.py);
+# Django's own thousands separator stays off so ids, years and numbers in URLs are never grouped.
+USE_THOUSAND_SEPARATOR = False
 USE_TZ = True
 
 STATIC_URL = "static/"

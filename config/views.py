@@ -2,6 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -45,17 +46,17 @@ def _api_or_page(request, status: int, message: str, template: str):
 
 
 def not_found(request, exception=None):
-    return _api_or_page(request, 404, "Not found.", "404.html")
+    return _api_or_page(request, 404, _("Not found."), "404.html")
 
 
 def server_error(request):
-    return _api_or_page(request, 500, "Server error.", "500.html")
+    return _api_or_page(request, 500, _("Server error."), "500.html")
 
 
 def permission_denied(request, exception=None):
-    message = str(exception) if exception and str(exception) else "You do not have permission for this page."
+    message = str(exception) if exception and str(exception) else _("You do not have permission for this page.")
     return _api_or_page(request, 403, message, "403.html")
 
 
 def bad_request(request, exception=None):
-    return _api_or_page(request, 400, "Bad request.", "400.html")
+    return _api_or_page(request, 400, _("Bad request."), "400.html")

@@ -36,6 +36,31 @@ STATUSES: tuple[str, ...] = ("suspect", "prospect", "customer")
 SCHEME_KINDS: tuple[str, ...] = ("rank_share", "thresholds")
 
 
+def _(message: str) -> str:
+    """A message in the reader's language: Django's gettext when Django is set up, else the English text."""
+    try:
+        from django.utils.translation import gettext
+    except ImportError:  # pragma: no cover - this module also runs without Django
+        return message
+    try:
+        return gettext(message)
+    except Exception:  # noqa: BLE001 - settings not configured: plain English
+        return message
+
+
+def _level_name(level: str) -> str:
+    """A level as it reads inside a sentence ("top" in English, "topklanten" in Dutch)."""
+    names = {
+        # Translators: a pyramid level inside a sentence ("the top share", "a threshold for top").
+        "top": _("top"),
+        # Translators: a pyramid level inside a sentence ("the big share", "a threshold for big").
+        "big": _("big"),
+        # Translators: a pyramid level inside a sentence ("the medium share", "a threshold for medium").
+        "medium": _("medium"),
+    }
+    return names.get(level, level)
+
+
 # --- scheme ---------------------------------------------------------------------------
 
 
@@ -62,7 +87,10 @@ class PyramidScheme:
     def validate(self) -> None:
         """Raise ``ValueError`` with a readable message when the scheme is unusable."""
         if self.kind not in SCHEME_KINDS:
-            raise ValueError(f"Unknown pyramid scheme {self.kind!r}; choose one of {', '.join(SCHEME_KINDS)}.")
+            raise ValueError(
+                _("Unknown pyramid scheme %(kind)s; choose one of %(kinds)s.")
+                % {"kind": repr(self.kind), "kinds": ", ".join(SCHEME_KINDS)}
+            )
         if self.kind == "rank_share":
             self._validate_shares()
         else:
@@ -78,12 +106,21 @@ class PyramidScheme:
             try:
                 value = float(share)
             except (TypeError, ValueError):
-                raise ValueError(f"The {level} share must be a number between 0 and 1 (got {share!r}).") from None
+                raise ValueError(
+                    _("The %(level)s share must be a number between 0 and 1 (got %(value)s).")
+                    % {"level": _level_name(level), "value": repr(share)}
+                ) from None
             if not (math.isfinite(value) and 0.0 <= value <= 1.0):
-                raise ValueError(f"The {level} share must be between 0 and 1 (got {share!r}).")
+                raise ValueError(
+                    _("The %(level)s share must be between 0 and 1 (got %(value)s).")
+                    % {"level": _level_name(level), "value": repr(share)}
+                )
         total = sum(float(share) for share in shares.values())
         if round(total, 9) > 1.0:
-            raise ValueError(f"The top, big and medium shares together must not exceed 100 % (got {total * 100:g} %).")
+            raise ValueError(
+                _("The top, big and medium shares together must not exceed 100 %% (got %(total)s %%).")
+                % {"total": f"{total * 100:g}"}
+            )
 
     def _validate_thresholds(self) -> None:
         thresholds = {
@@ -93,15 +130,21 @@ class PyramidScheme:
         }
         missing = [level for level, value in thresholds.items() if value is None]
         if missing:
-            raise ValueError(f"The thresholds scheme needs a revenue threshold for {', '.join(missing)}.")
+            raise ValueError(
+                _("The thresholds scheme needs a revenue threshold for %(levels)s.")
+                % {"levels": ", ".join(_level_name(level) for level in missing)}
+            )
         euros = {level: _to_decimal(value, level) for level, value in thresholds.items()}
         for level, value in euros.items():
             if value < 0:
-                raise ValueError(f"The {level} threshold must not be negative (got {value}).")
+                raise ValueError(
+                    _("The %(level)s threshold must not be negative (got %(value)s).")
+                    % {"level": _level_name(level), "value": value}
+                )
         if not euros["top"] >= euros["big"] >= euros["medium"]:
             raise ValueError(
-                "Thresholds must descend: top >= big >= medium "
-                f"(got {euros['top']}, {euros['big']}, {euros['medium']})."
+                _("Thresholds must descend: top >= big >= medium (got %(top)s, %(big)s, %(medium)s).")
+                % {"top": euros["top"], "big": euros["big"], "medium": euros["medium"]}
             )
 
     def cumulative_shares(self) -> tuple[float, float, float]:
@@ -131,9 +174,15 @@ def _to_decimal(value: Any, level: str) -> Decimal:
         # str() first: Decimal(0.1) would carry the float's binary error.
         result = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, TypeError, ValueError):
-        raise ValueError(f"The {level} threshold must be an amount in euros (got {value!r}).") from None
+        raise ValueError(
+            _("The %(level)s threshold must be an amount in euros (got %(value)s).")
+            % {"level": _level_name(level), "value": repr(value)}
+        ) from None
     if not result.is_finite():
-        raise ValueError(f"The {level} threshold must be a finite amount (got {value}).")
+        raise ValueError(
+            _("The %(level)s threshold must be a finite amount (got %(value)s).")
+            % {"level": _level_name(level), "value": value}
+        )
     return result
 
 

@@ -7,6 +7,7 @@ JSON is in euros (numbers with two decimals); shares are fractions (0.65, not 65
 from __future__ import annotations
 
 import pandas as pd
+from django.utils.translation import gettext
 
 from config.money import as_float_euros
 from config.reports import ReportKind, register
@@ -22,8 +23,10 @@ class ReportError(ValueError):
 def period_or_error(name) -> Period:
     period = selectors.period_get(name=name)
     if period is None:
-        known = ", ".join(str(p.name) for p in selectors.period_list()) or "none yet: import orders first"
-        raise ReportError(f"Unknown period '{name}'. Known periods: {known}.")
+        known = ", ".join(str(p.name) for p in selectors.period_list()) or gettext("none yet: import orders first")
+        raise ReportError(
+            gettext("Unknown period '%(name)s'. Known periods: %(known)s.") % {"name": name, "known": known}
+        )
     return period
 
 
@@ -85,7 +88,10 @@ def migration_report(*, period) -> dict:
     period = period_or_error(period)
     previous = selectors.period_previous(period)
     if previous is None:
-        raise ReportError(f"Period {period.name} is the first period: there is no previous year to migrate from.")
+        raise ReportError(
+            gettext("Period %(name)s is the first period: there is no previous year to migrate from.")
+            % {"name": period.name}
+        )
     prev = selectors.customer_period_frame(period=previous)[["customer_id", "level"]]
     cur = selectors.customer_period_frame(period=period)[["customer_id", "level", "revenue_cents"]]
     cells = pyramid.migration_matrix(prev, cur)

@@ -26,6 +26,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from config.money import cents_sql
 
@@ -173,10 +174,10 @@ LEVEL_ORDER = [c.value for c in Level]
 
 
 STAGE_LABELS = {
-    "pyramid": "pyramid",
-    "profit": "customer profit",
-    "value": "customer value",
-    "salesforce": "sales force",
+    "pyramid": gettext_lazy("pyramid"),
+    "profit": gettext_lazy("customer profit"),
+    "value": gettext_lazy("customer value"),
+    "salesforce": gettext_lazy("sales force"),
 }
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.bulk import replace_rows
 from config.eventbus import publish
@@ -84,27 +85,32 @@ def periods_from(*, first_name: int) -> list[int]:
 
 
 def _validate_customers_chunk(chunk: pd.DataFrame, errors: ErrorList, seen: dict, pairs: dict) -> pd.DataFrame:
-    errors.add_mask(chunk, chunk["external_id"] == "", "external_id", "missing customer id")
-    errors.add_mask(chunk, too_long(chunk["external_id"], 64), "external_id", "longer than 64 characters")
-    errors.add_mask(chunk, chunk["name"] == "", "name", "missing name")
-    errors.add_mask(chunk, too_long(chunk["name"], 200), "name", "longer than 200 characters")
+    errors.add_mask(chunk, chunk["external_id"] == "", "external_id", gettext("missing customer id"))
+    errors.add_mask(
+        chunk, too_long(chunk["external_id"], 64), "external_id", gettext("longer than %(n)s characters") % {"n": 64}
+    )
+    errors.add_mask(chunk, chunk["name"] == "", "name", gettext("missing name"))
+    errors.add_mask(chunk, too_long(chunk["name"], 200), "name", gettext("longer than %(n)s characters") % {"n": 200})
     status = chunk["status"].str.lower().replace("", CustomerStatus.CUSTOMER)
     errors.add_mask(
-        chunk, ~status.isin(CustomerStatus.values), "status", "unknown status; use suspect, prospect or customer"
+        chunk,
+        ~status.isin(CustomerStatus.values),
+        "status",
+        gettext("unknown status; use suspect, prospect or customer"),
     )
     for col in ("industry", "city"):
-        errors.add_mask(chunk, too_long(chunk[col], 100), col, "longer than 100 characters")
+        errors.add_mask(chunk, too_long(chunk[col], 100), col, gettext("longer than %(n)s characters") % {"n": 100})
     errors.add_mask(
         chunk,
         (chunk["owner"] != "") & ~chunk["owner"].isin(pairs.keys()),
         "owner",
-        "unknown rep pair code; create the pair first or leave the column empty",
+        gettext("unknown rep pair code; create the pair first or leave the column empty"),
     )
     since, bad_since = parse_date(chunk["since"], required=False)
-    errors.add_mask(chunk, bad_since, "since", "not a date; write it as YYYY-MM-DD or leave it empty")
+    errors.add_mask(chunk, bad_since, "since", gettext("not a date; write it as YYYY-MM-DD or leave it empty"))
     dup = chunk["external_id"].duplicated(keep=False) | chunk["external_id"].isin(seen.keys())
     dup &= chunk["external_id"] != ""
-    errors.add_mask(chunk, dup, "external_id", "the customer id appears more than once in the file")
+    errors.add_mask(chunk, dup, "external_id", gettext("the customer id appears more than once in the file"))
     for ext, row in zip(chunk["external_id"], chunk["_row"], strict=True):
         seen.setdefault(ext, row)
     return chunk.assign(status=status, since_parsed=since)
@@ -168,30 +174,32 @@ class _OrderState:
 
 
 def _validate_orders_chunk(chunk: pd.DataFrame, errors: ErrorList, state: _OrderState) -> pd.DataFrame:
-    errors.add_mask(chunk, chunk["order_id"] == "", "order_id", "missing order id")
-    errors.add_mask(chunk, too_long(chunk["order_id"], 64), "order_id", "longer than 64 characters")
+    errors.add_mask(chunk, chunk["order_id"] == "", "order_id", gettext("missing order id"))
+    errors.add_mask(
+        chunk, too_long(chunk["order_id"], 64), "order_id", gettext("longer than %(n)s characters") % {"n": 64}
+    )
     customer_pk = chunk["customer_id"].map(state.customers)
     errors.add_mask(
         chunk,
         customer_pk.isna(),
         "customer_id",
-        "unknown customer; import the customer first (customers file) or correct the id",
+        gettext("unknown customer; import the customer first (customers file) or correct the id"),
     )
     date, bad_date = parse_date(chunk["date"])
-    errors.add_mask(chunk, bad_date, "date", "not a date; write it as YYYY-MM-DD")
+    errors.add_mask(chunk, bad_date, "date", gettext("not a date; write it as YYYY-MM-DD"))
     amount, bad_amount = parse_money_cents(chunk["amount"])
-    errors.add_mask(chunk, bad_amount, "amount", "not a number; write amounts like 1234.56 or 1234,56")
+    errors.add_mask(chunk, bad_amount, "amount", gettext("not a number; write amounts like 1234.56 or 1234,56"))
     cost, bad_cost = parse_money_cents(chunk["cost"], required=False)
-    errors.add_mask(chunk, bad_cost, "cost", "not a number; write amounts like 1234.56 or 1234,56")
+    errors.add_mask(chunk, bad_cost, "cost", gettext("not a number; write amounts like 1234.56 or 1234,56"))
     quantity, bad_qty = parse_number(chunk["quantity"])
-    errors.add_mask(chunk, bad_qty | (quantity.abs() >= 1e12), "quantity", "not a number")
+    errors.add_mask(chunk, bad_qty | (quantity.abs() >= 1e12), "quantity", gettext("not a number"))
     for col in ("product", "product_group"):
-        errors.add_mask(chunk, too_long(chunk[col], 100), col, "longer than 100 characters")
+        errors.add_mask(chunk, too_long(chunk[col], 100), col, gettext("longer than %(n)s characters") % {"n": 100})
     errors.add_mask(
         chunk,
         (chunk["product_group"] != "") & (chunk["product"] == ""),
         "product_group",
-        "a product group needs a product in the same row",
+        gettext("a product group needs a product in the same row"),
     )
     # An order belongs to one customer on one date, across all its rows.
     first = chunk.drop_duplicates("order_id")
@@ -208,8 +216,10 @@ def _validate_orders_chunk(chunk: pd.DataFrame, errors: ErrorList, state: _Order
         chunk,
         pd.Series(conflict, index=chunk.index) & (chunk["order_id"] != ""),
         "order_id",
-        "this order id appears earlier in the file with another customer or date; "
-        "one order has one customer and one date",
+        gettext(
+            "this order id appears earlier in the file with another customer or date; "
+            "one order has one customer and one date"
+        ),
     )
     # Line number = position of the row within its order in the file.
     offset = chunk["order_id"].map(lambda o: state.lines_seen.get(o, 0))
@@ -445,8 +455,10 @@ def _periods_rebuild(start_month: int) -> None:
 
     if periods_with_costs():
         raise ValidationError(
-            "The fiscal year start cannot change while cost pools exist: their periods would no longer "
-            "match. Delete the cost pools first, or keep the current start month."
+            gettext(
+                "The fiscal year start cannot change while cost pools exist: their periods would no longer "
+                "match. Delete the cost pools first, or keep the current start month."
+            )
         )
     dates = Order.objects.order_by().values_list("date", flat=True).distinct()
     names = {d.year - (d.month < start_month) for d in dates}
@@ -488,14 +500,21 @@ def order_upsert(
 ) -> Order:
     """Create or replace one order and its lines; the pyramid of its period(s) is recomputed."""
     if not external_id or len(external_id) > 64:
-        raise ValidationError({"order_id": ["Give an order id of 1 to 64 characters."]})
+        raise ValidationError({"order_id": [gettext("Give an order id of 1 to 64 characters.")]})
     if not lines:
-        raise ValidationError({"lines": ["An order needs at least one line."]})
+        raise ValidationError({"lines": [gettext("An order needs at least one line.")]})
     for i, line in enumerate(lines, start=1):
         for name in ("amount", "cost", "quantity"):
             value = getattr(line, name)
             if not isinstance(value, Decimal) or not value.is_finite() or abs(value) >= Decimal("1e13"):
-                raise ValidationError({"lines": [f"Line {i}: {name} must be a number below 10^13."]})
+                raise ValidationError(
+                    {
+                        "lines": [
+                            gettext("Line %(line)s: %(field)s must be a number below 10^13.")
+                            % {"line": i, "field": name}
+                        ]
+                    }
+                )
     start_month = selectors.pyramid_settings_get().fiscal_year_start_month
     name = date.year - (date.month < start_month)
     with transaction.atomic():

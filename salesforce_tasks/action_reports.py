@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext
+
 from config.reports import ReportKind, register
 from customers.models import Period
 
@@ -36,7 +38,10 @@ def actions_report(*, period=None) -> dict:
     found = action_selectors.action_period(name=period)
     if found is None:
         known = ", ".join(str(n) for n in Period.objects.order_by("name").values_list("name", flat=True))
-        raise ReportError(f"Unknown period '{period}'. Known periods: {known or 'none yet: import orders first'}.")
+        known = known or gettext("none yet: import orders first")
+        raise ReportError(
+            gettext("Unknown period '%(name)s'. Known periods: %(known)s.") % {"name": period, "known": known}
+        )
     rows = action_selectors.action_rows(action_selectors.actions_of(period=found))
     keys = [key for key, _ in action_selectors.ACTION_COLUMNS]
     return {

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import django_filters
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -51,6 +52,38 @@ def _scoped_customer(user, external_id: str) -> Customer:
     if customer is None:
         raise serializers.ValidationError({"customer_id": ["Unknown customer (or not in your portfolio)."]})
     return customer
+
+
+class ServiceModelViewSet(viewsets.ModelViewSet):
+    """A model viewset whose writes go through the app's services.
+
+    The serializer parses and validates the input; ``write(data, instance)`` calls the service
+    (create when ``instance`` is None) and ``remove(instance)`` deletes through it.
+    """
+
+    permission_classes = [RolePermission]
+    read_roles = (REP, MANAGER, FINANCE)
+
+    def write(self, data: dict, instance=None):
+        raise NotImplementedError
+
+    def remove(self, instance) -> None:
+        raise NotImplementedError
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        obj = self.write(serializer.validated_data)
+        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        return Response(self.get_serializer(self.write(serializer.validated_data, instance)).data)
+
+    def perform_destroy(self, instance):
+        self.remove(instance)
 
 
 # --- visits -----------------------------------------------------------------------------------
@@ -108,11 +141,9 @@ class VisitFilter(django_filters.FilterSet):
     partial_update=extend_schema(summary="Change your own visit", tags=["sales force"]),
     destroy=extend_schema(summary="Delete your own visit", tags=["sales force"]),
 )
-class VisitViewSet(viewsets.ModelViewSet):
+class VisitViewSet(ServiceModelViewSet):
     queryset = Visit.objects.none()
     serializer_class = VisitSerializer
-    permission_classes = [RolePermission]
-    read_roles = (REP, MANAGER, FINANCE)
     write_roles = (REP, MANAGER)
     filterset_class = VisitFilter
     ordering_fields = ["date", "minutes", "id"]
@@ -131,37 +162,18 @@ class VisitViewSet(viewsets.ModelViewSet):
             raise serializers.ValidationError({"rep": ["Give the rep's code: your user is not a sales rep."]})
         return own
 
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        customer = _scoped_customer(request.user, data["customer"]["external_id"])
-        visit = services.visit_log(
-            rep=self._rep(data),
-            customer=customer,
-            date=data["date"],
-            minutes=data["minutes"],
-            kind=data.get("kind", Visit.Kind.VISIT),
-            outcome=data.get("outcome", ""),
-            next_step=data.get("next_step", ""),
-            acting_user=request.user,
-        )
-        return Response(self.get_serializer(visit).data, status=status.HTTP_201_CREATED)
-
-    def update(self, request, *args, **kwargs):
-        visit = self.get_object()
-        serializer = self.get_serializer(visit, data=request.data, partial=kwargs.get("partial", False))
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+    def write(self, data, instance=None):
+        user = self.request.user
         values = {k: data[k] for k in ("date", "minutes", "kind", "outcome", "next_step") if k in data}
         if "customer" in data:
-            values["customer"] = _scoped_customer(request.user, data["customer"]["external_id"])
-        if "rep" in data and data["rep"] != visit.rep:
+            values["customer"] = _scoped_customer(user, data["customer"]["external_id"])
+        if instance is None:
+            return services.visit_log(rep=self._rep(data), acting_user=user, **values)
+        if "rep" in data and data["rep"] != instance.rep:
             raise serializers.ValidationError({"rep": ["A visit's rep cannot change."]})
-        visit = services.visit_update(visit=visit, acting_user=request.user, **values)
-        return Response(self.get_serializer(visit).data)
+        return services.visit_update(visit=instance, acting_user=user, **values)
 
-    def perform_destroy(self, instance):
+    def remove(self, instance):
         services.visit_delete(visit=instance, acting_user=self.request.user)
 
 
@@ -227,11 +239,9 @@ class CustomerTargetFilter(django_filters.FilterSet):
     partial_update=extend_schema(summary="Change a customer target", tags=["targets"]),
     destroy=extend_schema(summary="Delete a target (reps: only their own proposals)", tags=["targets"]),
 )
-class CustomerTargetViewSet(viewsets.ModelViewSet):
+class CustomerTargetViewSet(ServiceModelViewSet):
     queryset = CustomerTarget.objects.none()
     serializer_class = CustomerTargetSerializer
-    permission_classes = [RolePermission]
-    read_roles = (REP, MANAGER, FINANCE)
     write_roles = (REP, MANAGER)
     filterset_class = CustomerTargetFilter
     ordering_fields = ["id", "target_revenue", "target_profit"]
@@ -243,11 +253,17 @@ class CustomerTargetViewSet(viewsets.ModelViewSet):
         scope = selectors.customer_scope_ids(self.request.user)
         return qs if scope is None else qs.filter(customer_id__in=scope)
 
-    def _save(self, request, data, *, instance=None):
-        customer = (
-            _scoped_customer(request.user, data["customer"]["external_id"]) if "customer" in data else instance.customer
-        )
-        period = _period_by_name(data["period"]["name"]) if "period" in data else instance.period
+    def write(self, data, instance=None):
+        user = self.request.user
+        if instance is None:
+            customer = _scoped_customer(user, data["customer"]["external_id"])
+            period = _period_by_name(data["period"]["name"])
+        else:
+            customer, period = instance.customer, instance.period
+            if "customer" in data and data["customer"]["external_id"] != customer.external_id:
+                raise serializers.ValidationError({"customer_id": ["A target's customer cannot change."]})
+            if "period" in data and data["period"]["name"] != period.name:
+                raise serializers.ValidationError({"period": ["A target's period cannot change."]})
 
         def value(name, default=None):
             if name in data:
@@ -257,32 +273,14 @@ class CustomerTargetViewSet(viewsets.ModelViewSet):
         return services.customer_target_set(
             customer=customer,
             period=period,
-            acting_user=request.user,
+            acting_user=user,
             target_level=value("target_level", ""),
             target_revenue=value("target_revenue"),
             target_profit=value("target_profit"),
             seasonality=value("seasonality"),
         )
 
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        target = self._save(request, serializer.validated_data)
-        return Response(self.get_serializer(target).data, status=status.HTTP_201_CREATED)
-
-    def update(self, request, *args, **kwargs):
-        instance = self.get_object()
-        serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        if "customer" in data and data["customer"]["external_id"] != instance.customer.external_id:
-            raise serializers.ValidationError({"customer_id": ["A target's customer cannot change."]})
-        if "period" in data and data["period"]["name"] != instance.period.name:
-            raise serializers.ValidationError({"period": ["A target's period cannot change."]})
-        target = self._save(request, data, instance=instance)
-        return Response(self.get_serializer(target).data)
-
-    def perform_destroy(self, instance):
+    def remove(self, instance):
         services.customer_target_delete(target=instance, acting_user=self.request.user)
 
     @extend_schema(
@@ -339,11 +337,9 @@ class TeamTargetFilter(django_filters.FilterSet):
     partial_update=extend_schema(summary="Change a team target", tags=["targets"]),
     destroy=extend_schema(summary="Delete a team target", tags=["targets"]),
 )
-class TeamTargetViewSet(viewsets.ModelViewSet):
+class TeamTargetViewSet(ServiceModelViewSet):
     queryset = TeamTarget.objects.none()
     serializer_class = TeamTargetSerializer
-    permission_classes = [RolePermission]
-    read_roles = (REP, MANAGER, FINANCE)
     write_roles = (MANAGER,)
     filterset_class = TeamTargetFilter
     ordering_fields = ["id", "kind", "target"]
@@ -354,34 +350,24 @@ class TeamTargetViewSet(viewsets.ModelViewSet):
             "team", "period"
         )
 
-    def _save(self, request, data, instance=None):
-        team = data.get("team") or instance.team
-        period = _period_by_name(data["period"]["name"]) if "period" in data else instance.period
-        kind = data.get("kind") or instance.kind
+    def write(self, data, instance=None):
+        if instance is None:
+            team, kind, period = data["team"], data["kind"], _period_by_name(data["period"]["name"])
+        else:
+            team, kind, period = instance.team, instance.kind, instance.period
+            changed = (
+                data.get("team", team) != team
+                or data.get("kind", kind) != kind
+                or ("period" in data and data["period"]["name"] != period.name)
+            )
+            if changed:
+                raise serializers.ValidationError("Team, period and kind of a target cannot change; create another.")
         target = data["target"] if "target" in data else instance.target
-        return services.team_target_set(team=team, period=period, kind=kind, target=target, acting_user=request.user)
-
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        target = self._save(request, serializer.validated_data)
-        return Response(self.get_serializer(target).data, status=status.HTTP_201_CREATED)
-
-    def update(self, request, *args, **kwargs):
-        instance = self.get_object()
-        serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        changed = (
-            ("team" in data and data["team"] != instance.team)
-            or ("kind" in data and data["kind"] != instance.kind)
-            or ("period" in data and data["period"]["name"] != instance.period.name)
+        return services.team_target_set(
+            team=team, period=period, kind=kind, target=target, acting_user=self.request.user
         )
-        if changed:
-            raise serializers.ValidationError("Team, period and kind of a target cannot change; create another.")
-        return Response(self.get_serializer(self._save(request, data, instance)).data)
 
-    def perform_destroy(self, instance):
+    def remove(self, instance):
         services.team_target_delete(target=instance, acting_user=self.request.user)
 
 
@@ -429,44 +415,27 @@ class BonusKpiFilter(django_filters.FilterSet):
     partial_update=extend_schema(summary="Change a bonus KPI", tags=["bonus"]),
     destroy=extend_schema(summary="Delete a bonus KPI", tags=["bonus"]),
 )
-class BonusKpiViewSet(viewsets.ModelViewSet):
+class BonusKpiViewSet(ServiceModelViewSet):
     queryset = BonusKpi.objects.none()
     serializer_class = BonusKpiSerializer
-    permission_classes = [RolePermission]
-    read_roles = (REP, MANAGER, FINANCE)
     write_roles = (MANAGER,)
     filterset_class = BonusKpiFilter
     ordering_fields = ["id", "metric", "weight"]
     ordering = ["id"]
 
     def get_queryset(self):
-        from django.db.models import Q
-
         user = self.request.user
         return BonusKpi.objects.filter(
             Q(pair__in=selectors.pairs_for_user(user)) | Q(rep__in=selectors.reps_for_user(user))
         ).select_related("period", "rep", "pair")
 
-    def _values(self, data) -> dict:
-        values = {k: v for k, v in data.items() if k not in ("period",)}
+    def write(self, data, instance=None):
+        values = {k: v for k, v in data.items() if k != "period"}
         if "period" in data:
             values["period"] = _period_by_name(data["period"]["name"])
-        return values
+        return services.bonus_kpi_save(kpi=instance, acting_user=self.request.user, **values)
 
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        kpi = services.bonus_kpi_save(acting_user=request.user, **self._values(serializer.validated_data))
-        return Response(self.get_serializer(kpi).data, status=status.HTTP_201_CREATED)
-
-    def update(self, request, *args, **kwargs):
-        instance = self.get_object()
-        serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
-        serializer.is_valid(raise_exception=True)
-        kpi = services.bonus_kpi_save(kpi=instance, acting_user=request.user, **self._values(serializer.validated_data))
-        return Response(self.get_serializer(kpi).data)
-
-    def perform_destroy(self, instance):
+    def remove(self, instance):
         services.bonus_kpi_delete(kpi=instance, acting_user=self.request.user)
 
 

@@ -113,6 +113,7 @@ class TeamTargetForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = selectors.managed_teams(user)
+        self.fields["team"].empty_label = None
 
 
 class BonusKpiForm(forms.Form):

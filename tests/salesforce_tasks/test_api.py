@@ -225,3 +225,17 @@ def test_reassign_api(sales_force, manager_user, rep_user):  # noqa: F811
 )
 def test_anonymous_gets_401_or_403(api, url):
     assert api.get(url).status_code in (401, 403)
+
+
+def test_visit_list_query_count_is_bounded(sales_force, rep_user, django_assert_max_num_queries):  # noqa: F811
+    for day in range(1, 21):
+        services.visit_log(
+            rep=sales_force.a_out,
+            customer=sales_force.c["C1"],
+            date=dt.date(2025, 3, day),
+            minutes=day,
+            acting_user=rep_user,
+        )
+    with django_assert_max_num_queries(8):
+        data = client_for(rep_user).get("/api/v1/visits/").json()
+    assert data["count"] == 20

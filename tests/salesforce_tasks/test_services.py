@@ -565,3 +565,18 @@ def test_customer_targets_of_other_teams_are_not_listed(sales_force, rep_user, m
     rows = selectors.customer_target_rows(period=sales_force.p2025, user=rep_user)
     assert [r["external_id"] for r in rows] == ["C1"]
     assert rows[0]["revenue_progress"] == D("0.5000")
+
+
+def test_report_command_prints_the_rollup_and_the_bonus(sales_force, capsys):
+    import json
+
+    from django.core.management import call_command
+
+    set_south_kpis(sales_force)
+    call_command("report", "rep_results", "--period", "2025")
+    data = json.loads(capsys.readouterr().out)
+    assert data["company"]["revenue"] == 2580.0
+    assert sum(t["profit"] for t in data["teams"]) == pytest.approx(data["company"]["profit"])
+    call_command("report", "bonus", "--period", "2025", "--format", "csv")
+    out = capsys.readouterr().out
+    assert "S-OUT" in out and "425.0" in out
