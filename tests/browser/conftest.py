@@ -51,7 +51,9 @@ def new_page(chromium, *, phone: bool = False):
     problems = PageProblems()
     page.on("console", lambda m: problems.items.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.items.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.items.append(f"request failed: {r.url} {r.failure}"))
+    # ERR_ABORTED is a request the page itself cancelled (a navigation, an htmx hx-sync replace).
+    page.on("requestfailed", lambda r: problems.items.append(f"request failed: {r.url} {r.failure}")
+            if "ERR_ABORTED" not in (r.failure or "") else None)
     page.on("response", lambda r: problems.items.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     page.set_default_timeout(15_000)
     return page, problems

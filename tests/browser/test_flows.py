@@ -73,3 +73,56 @@ def test_finance_fixes_a_bad_cost_file(chromium, demo_world, tmp_path):
     shot(page, "finance-2-import-ok")
     problems.check()
     assert CostPool.objects.count() == pools_before + 2
+
+
+def test_manager_sets_targets_approves_an_action_and_compares_scenarios(chromium, demo_world):
+    from customers.models import Customer
+    from salesforce_tasks.models import Action, BonusKpi, CustomerTarget
+
+    customer = Customer.objects.filter(pair__code="P2").order_by("name").first()
+    page, problems = new_page(chromium)
+    login(page, demo_world, "manager", "demo-manager")
+    shot(page, "manager-1-dashboard")
+    problems.check()
+
+    page.goto(f"{demo_world}/sales/targets/customers/{customer.pk}/?period=2025")
+    page.fill("input[name=target_revenue]", "25000")
+    page.fill("input[name=target_profit]", "2500")
+    page.click("#target-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    shot(page, "manager-2-target-saved")
+    problems.check()
+    target = CustomerTarget.objects.get(customer=customer, period__name=2025)
+    assert target.target_revenue == 25000
+
+    kpis_before = BonusKpi.objects.count()
+    page.goto(f"{demo_world}/sales/bonus/kpis/new/?period=2025")
+    page.select_option("select[name=subject]", index=1)
+    page.select_option("select[name=metric]", "portfolio_profit")
+    page.fill("input[name=weight]", "0.5")
+    page.fill("input[name=threshold]", "0")
+    page.fill("input[name=target]", "10000")
+    page.fill("input[name=cap]", "1.5")
+    page.fill("input[name=base_amount]", "4000")
+    page.locator("form.card button[type=submit]").first.click()
+    page.wait_for_load_state("networkidle")
+    shot(page, "manager-3-kpi-saved")
+    problems.check()
+    assert BonusKpi.objects.count() == kpis_before + 1
+
+    proposed = Action.objects.filter(state="proposed").order_by("id").first()
+    page.goto(f"{demo_world}/sales/actions/?period=2025")
+    page.locator(f"#action-{proposed.pk} button[value=agreed]").click()
+    page.wait_for_function(f"document.querySelector('#action-{proposed.pk}') && "
+                           f"!document.querySelector('#action-{proposed.pk} button[value=agreed]')")
+    shot(page, "manager-4-action-agreed")
+    problems.check()
+    proposed.refresh_from_db()
+    assert proposed.state == "agreed"
+
+    page.goto(f"{demo_world}/scenarios/")
+    page.wait_for_load_state("networkidle")
+    text = page.content()
+    assert "Conservative" in text and "Ambitious" in text
+    shot(page, "manager-5-scenarios")
+    problems.check()
