@@ -126,3 +126,35 @@ def test_manager_sets_targets_approves_an_action_and_compares_scenarios(chromium
     assert "Conservative" in text and "Ambitious" in text
     shot(page, "manager-5-scenarios")
     problems.check()
+
+
+def test_finance_changes_a_key_and_the_customer_profit_updates_without_reload(chromium, demo_world):
+    from accounting.models import CostPool, CustomerProfit
+
+    pool = CostPool.objects.get(period__name=2025, name="Klantenservice")
+    row = CustomerProfit.objects.filter(period=pool.period, revenue__gt=0).order_by("-revenue").first()
+    watcher, watcher_problems = new_page(chromium)
+    login(watcher, demo_world, "finance", "demo-finance")
+    watcher.goto(f"{demo_world}/customers/{row.customer_id}/")
+    watcher.wait_for_selector("#customer-profit table")
+    before = watcher.inner_text("#customer-profit")
+    shot(watcher, "finance-3-customer-before")
+
+    editor, editor_problems = new_page(chromium)
+    login(editor, demo_world, "finance", "demo-finance")
+    editor.goto(f"{demo_world}/accounting/pools/{pool.pk}/edit/")
+    editor.select_option("select[name=key]", "revenue")
+    editor.wait_for_load_state("networkidle")
+    editor.locator("#pool-form button[type=submit]").first.click()
+    editor.wait_for_load_state("networkidle")
+    shot(editor, "finance-4-pool-saved")
+    editor_problems.check()
+    pool.refresh_from_db()
+    assert pool.key == "revenue"
+
+    # No reload: the page polls the recompute status and refreshes the waterfall by itself.
+    watcher.wait_for_function(
+        "before => document.querySelector('#customer-profit') && "
+        "document.querySelector('#customer-profit').innerText !== before", arg=before, timeout=30_000)
+    shot(watcher, "finance-5-customer-after-no-reload")
+    watcher_problems.check()

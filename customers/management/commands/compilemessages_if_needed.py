@@ -22,7 +22,7 @@ def parse_po(path: Path) -> dict[str, str]:
 
     def flush():
         nonlocal msgctxt, msgid, msgid_plural, msgstr, fuzzy
-        if msgid is not None and not fuzzy:
+        if msgid is not None and (not fuzzy or msgid == ""):  # keep a fuzzy header: it names the charset
             key = msgid if msgid_plural is None else msgid + "\0" + msgid_plural
             if msgctxt is not None:
                 key = msgctxt + "\x04" + key

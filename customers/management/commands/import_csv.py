@@ -24,7 +24,9 @@ class Command(BaseCommand):
                 sys.stderr.write(f"{file}: {error}\n")
             if exc.total > len(exc.errors):
                 sys.stderr.write(f"... and {exc.total - len(exc.errors)} more.\n")
-            raise CommandError(f"{exc.total} error(s); nothing was imported. Fix the rows above and import again.")
+            raise CommandError(
+                f"{exc.total} error(s); nothing was imported. Fix the rows above and import again."
+            ) from None
         self.stdout.write(
             f"Imported {result.rows} {kind} rows ({result.created} new, {result.updated} updated)."
             + (f" Periods: {', '.join(map(str, result.periods))}." if result.periods else "")
