@@ -427,7 +427,9 @@ def dataset_generate(
             order_id_next += n_orders
             line_id_next += n_lines
             total_lines += n_lines
-            progress(f"  period {name}: {n_orders:,} orders, {n_lines:,} lines, {len(np.unique(order_customer)):,} buyers")
+            progress(
+                f"  period {name}: {n_orders:,} orders, {n_lines:,} lines, {len(np.unique(order_customer)):,} buyers"
+            )
         latest = names[-1]
         latest_id = period_ids[latest]
         visited = rng.choice(ids, size=visits)

@@ -21,7 +21,9 @@ target, and waits until profit ``computed`` >= it. The time of that poll minus t
 the latency. The literal recipe (profit ``requested`` right after the commit) is printed too, as
 "naive": it does not wait for the pyramid recompute this order triggers, so it under-reports.
 
-``--small``: 2,000 customers, 10 s steady, burst of 1,000 orders.
+``--small``: 2,000 customers, 10 s steady, burst of 1,000 orders. ``--burst 0``: steady phase only.
+``--layout per-queue``: one worker per queue as in the Procfile (customers | accounting | scenarios |
+salesforce,default + beat) instead of 2 workers on every queue.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ import _common as c  # noqa: E402
 WORKDIR = Path("/tmp/bench_events")
 QUEUES = "default,customers,accounting,scenarios,salesforce"
 STAGES = ("pyramid", "profit", "value")
+LAYOUTS = {
+    "all-queues": [QUEUES, QUEUES],
+    "per-queue": ["customers", "accounting", "scenarios", "salesforce,default"],
+}
 
 
 @dataclass
@@ -171,9 +177,9 @@ class Processes:
                 time.sleep(0.05)
         raise RuntimeError("the private redis-server did not start")
 
-    def start_worker(self, name: str, env: dict, *, beat: bool) -> None:
+    def start_worker(self, name: str, env: dict, *, beat: bool, queues: str = QUEUES) -> None:
         celery = str(Path(sys.executable).with_name("celery"))
-        args = [celery, "-A", "config", "worker", "-P", "solo", "-Q", QUEUES, "-n", f"{name}@%h", "-l", "warning",
+        args = [celery, "-A", "config", "worker", "-P", "solo", "-Q", queues, "-n", f"{name}@%h", "-l", "warning",
                 "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
         if beat:
             args += ["-B", "-s", str(WORKDIR / f"beat-{name}")]
@@ -336,10 +342,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=None, help="length of the steady phase")
     parser.add_argument("--burst", type=int, default=None, help="orders in the burst")
     parser.add_argument("--timeout", type=float, default=1800, help="give up waiting for current figures after")
+    parser.add_argument(
+        "--layout",
+        choices=sorted(LAYOUTS),
+        default="all-queues",
+        help="all-queues: 2 workers on every queue (default); per-queue: one worker per queue as in the Procfile",
+    )
     args = parser.parse_args()
     customers_n = 2_000 if args.small else 20_000
     steady_seconds = args.seconds or (10 if args.small else 60)
-    burst = args.burst or (1_000 if args.small else 10_000)
+    burst = args.burst if args.burst is not None else (1_000 if args.small else 10_000)
     name = "bench_events_small" if args.small else "bench_events"
 
     shutil.rmtree(WORKDIR, ignore_errors=True)
@@ -357,7 +369,10 @@ def main() -> None:
         from customers.events import OrdersChanged
         from customers.models import Customer
 
-        print(f"# bench_events — postgres + redis, {customers_n:,} customers, 2 workers; {c.machine()}", flush=True)
+        print(
+            f"# bench_events — postgres + redis, {customers_n:,} customers, workers {args.layout}; {c.machine()}",
+            flush=True,
+        )
         started = time.perf_counter()
         scale = customers_n // 1_000
         data = c.dataset_generate(
@@ -367,9 +382,7 @@ def main() -> None:
             invoices=1_500 * scale,
         )
         period_id, year = data["latest_id"], max(data["period_ids"])
-        from django.db import transaction
-
-        from django.db import connection
+        from django.db import connection, transaction
         from django.test.utils import CaptureQueriesContext
 
         buyers = list(Customer.objects.filter(status="customer").only("id"))
@@ -401,10 +414,11 @@ def main() -> None:
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "PYTHONUNBUFFERED": "1",
         }
-        procs.start_worker("w1", env, beat=False)
-        procs.start_worker("w2", env, beat=True)
+        layout = LAYOUTS[args.layout]
+        for i, queues in enumerate(layout, start=1):
+            procs.start_worker(f"w{i}", env, beat=i == len(layout), queues=queues)
         deadline = time.monotonic() + 60
-        while len(app.control.ping(timeout=1.0) or []) < 2:
+        while len(app.control.ping(timeout=1.0) or []) < len(layout):
             if time.monotonic() > deadline:
                 raise RuntimeError("the workers did not answer; see " + str(WORKDIR))
         print("workers ready", flush=True)
@@ -466,6 +480,8 @@ def main() -> None:
             time.sleep(2)
 
             # --- burst -------------------------------------------------------------------
+            if not burst:
+                continue
             runs_before = stage_runs(period_id)
             poller.lock_samples = poller.lock_waiting = 0
             timings, t0, t_last = producers(
@@ -507,7 +523,10 @@ def main() -> None:
         poll_thread.join(5)
 
         # --- summary ---------------------------------------------------------------------
-        print(f"\n## summary (postgres + redis, {customers_n:,} customers, 2 workers -P solo, {os.cpu_count()} cores)")
+        print(
+            f"\n## summary (postgres + redis, {customers_n:,} customers, {len(layout)} workers -P solo: "
+            f"{' | '.join(layout)})"
+        )
         rows = []
         p50 = [c.percentile(r["latency"], 50) for r in steady_runs]
         p95 = [c.percentile(r["latency"], 95) for r in steady_runs]
@@ -526,11 +545,25 @@ def main() -> None:
         rows.append(("steady: recomputations per run", "; ".join(str(r["runs"]) for r in steady_runs)))
         rows.append(("steady: achieved rate", ", ".join(f"{r['achieved_rate']:.1f}/s" for r in steady_runs)))
         rows.append((f"burst {burst:,}: commit phase", c.summary([r["commit_seconds"] for r in burst_runs])))
-        rows.append(("burst: first commit -> every order's profit current", c.summary([r["profit_current"] for r in burst_runs])))
-        rows.append(("burst: last commit -> every order's profit current", c.summary([r["profit_after_last"] for r in burst_runs])))
-        rows.append(("burst: first commit -> all stages current, queues empty", c.summary([r["all_quiet"] for r in burst_runs])))
+        rows.append(
+            (
+                "burst: first commit -> every order's profit current",
+                c.summary([r["profit_current"] for r in burst_runs]),
+            )
+        )
+        rows.append(
+            (
+                "burst: last commit -> every order's profit current",
+                c.summary([r["profit_after_last"] for r in burst_runs]),
+            )
+        )
+        rows.append(
+            ("burst: first commit -> all stages current, queues empty", c.summary([r["all_quiet"] for r in burst_runs]))
+        )
         rows.append(("burst: recomputations (Σ runs deltas)", "; ".join(str(r["runs"]) for r in burst_runs)))
-        rows.append(("order_upsert alone (no workers): p50 per order", f"{solo[0] * 1000:.0f} ms, {solo[1]:.0f} queries"))
+        rows.append(
+            ("order_upsert alone (no workers): p50 per order", f"{solo[0] * 1000:.0f} ms, {solo[1]:.0f} queries")
+        )
         print(c.fmt_table(rows, ("measurement", "figure")))
         print(f"machine: {c.machine()}")
     finally:

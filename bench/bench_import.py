@@ -20,7 +20,6 @@ separately once (``eventbus.drain``).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -199,9 +198,9 @@ def child(args) -> None:
         return
 
     import django.db.backends.utils as db_utils
+    from django.test.utils import CaptureQueriesContext
 
     import customers.services as services
-    from django.test.utils import CaptureQueriesContext
 
     spans = c.Spans()
     before = _table_fingerprint()
@@ -307,7 +306,8 @@ def main() -> None:
             results[n].append(r)
             print(
                 f"import {n:>9,} lines run {i + 1}: {r['seconds']:7.2f} s  {r['rows'] / r['seconds']:9,.0f} rows/s  "
-                f"peak RSS {r['peak_rss_mb']:6.0f} MB (VmHWM {r['hwm_rss_mb']:.0f}, before import {r['rss_before_mb']:.0f})  "
+                f"peak RSS {r['peak_rss_mb']:6.0f} MB "
+                f"(VmHWM {r['hwm_rss_mb']:.0f}, before import {r['rss_before_mb']:.0f})  "
                 f"created {r['created']:,} orders  CPU python {r['cpu_python']:.1f} s + database {r['cpu_db']:.1f} s",
                 flush=True,
             )

@@ -23,7 +23,6 @@ slowest queries is explained (PostgreSQL: EXPLAIN ANALYZE to /tmp/bench_logs/rec
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -265,6 +264,7 @@ def main() -> None:
         per_key.append((row.key, best))
     print("  per pool (best of 3): " + ", ".join(f"{k} {s * 1000:.0f} ms" for k, s in per_key))
     fin_args, fin_kwargs = spans.captured["compute: financing_cost"]
+
     def pure_profit():
         result = allocation.allocate_pools(drivers, pools)
         financing = allocation.financing_cost(*fin_args, **fin_kwargs)
@@ -272,7 +272,8 @@ def main() -> None:
 
     for _ in range(args.pure_repeat):
         run_with([], pure_profit, label="pure profit (allocate+financing+profit)")
-    print(f"  pure allocate + financing + customer_profit: {c.summary(results['pure profit (allocate+financing+profit)'])}")
+    pure = c.summary(results["pure profit (allocate+financing+profit)"])
+    print(f"  pure allocate + financing + customer_profit: {pure}")
 
     # --- profit_store --------------------------------------------------------------------
     print("\n## profit_store (read + compute + bulk write, one transaction as in run_stage)", flush=True)
@@ -302,6 +303,7 @@ def main() -> None:
     # --- value stage (next in the event chain) -------------------------------------------
     print("\n## customer_value_store (value stage, next in the chain after profit)", flush=True)
     for i in range(args.repeat):
+
         def value_stage():
             with transaction.atomic():
                 return value_services.customer_value_store(period.id)
@@ -321,30 +323,72 @@ def main() -> None:
                 parts.append(f"{label.split(':')[-1].strip()} {min(results[key]):.2f}")
         return ", ".join(parts)
 
-    print(f"\n## summary ({args.db}, {size['customers']:,} customers, {lines_in_period:,} lines in the period; "
-          f"{c.machine()})")
+    print(
+        f"\n## summary ({args.db}, {size['customers']:,} customers, {lines_in_period:,} lines in the period; "
+        f"{c.machine()})"
+    )
     reads = [
         "read: customers_known",
         "read: period_facts",
         "read: customers_bought_before",
     ]
     rows = [
-        ("pyramid_compute (read + compute)", "< 30 s incl. write", best("pyramid_compute (read+compute)"),
-         split("", reads + ["compute: assign_levels"])),
+        (
+            "pyramid_compute (read + compute)",
+            "< 30 s incl. write",
+            best("pyramid_compute (read+compute)"),
+            split("", reads + ["compute: assign_levels"]),
+        ),
         ("pure assign_levels", "< 2 s", best("pure assign_levels"), ""),
-        ("pyramid_store total", "< 30 s", best("pyramid_store total"),
-         split("pyramid_store ", reads + ["compute: assign_levels", "write: replace_rows",
-                                           "write:   values to rows (Python)", "write:   delete old rows"])),
+        (
+            "pyramid_store total",
+            "< 30 s",
+            best("pyramid_store total"),
+            split(
+                "pyramid_store ",
+                reads
+                + [
+                    "compute: assign_levels",
+                    "write: replace_rows",
+                    "write:   values to rows (Python)",
+                    "write:   delete old rows",
+                ],
+            ),
+        ),
         ("pure allocate_pools (10 pools)", "< 1 s", best("pure allocate_pools"), ""),
         ("pure allocate + financing + profit", "", best("pure profit (allocate+financing+profit)"), ""),
-        ("profit_compute (read + compute)", "", best("profit_compute (read+compute)"),
-         split("", ["read: drivers_frame", "read: invoices_frame", "compute: allocate_pools",
-                    "compute: financing_cost", "compute: customer_profit"])),
-        ("profit_store total", "< 30 s", best("profit_store total"),
-         split("profit_store ", ["read+compute: profit_compute", "write: _by_pool (by_pool JSON dicts)",
-                                 "write: replace_rows", "write:   values to rows (Python)",
-                                 "write:   delete old rows", "write: snapshot _gz (CSV + gzip)",
-                                 "write: _pool_results_store"])),
+        (
+            "profit_compute (read + compute)",
+            "",
+            best("profit_compute (read+compute)"),
+            split(
+                "",
+                [
+                    "read: drivers_frame",
+                    "read: invoices_frame",
+                    "compute: allocate_pools",
+                    "compute: financing_cost",
+                    "compute: customer_profit",
+                ],
+            ),
+        ),
+        (
+            "profit_store total",
+            "< 30 s",
+            best("profit_store total"),
+            split(
+                "profit_store ",
+                [
+                    "read+compute: profit_compute",
+                    "write: _by_pool (by_pool JSON dicts)",
+                    "write: replace_rows",
+                    "write:   values to rows (Python)",
+                    "write:   delete old rows",
+                    "write: snapshot _gz (CSV + gzip)",
+                    "write: _pool_results_store",
+                ],
+            ),
+        ),
         ("customer_value_store total", "", best("customer_value_store total"), ""),
     ]
     labels = [
@@ -352,6 +396,7 @@ def main() -> None:
         "pure profit (allocate+financing+profit)", "profit_compute (read+compute)",
         "profit_store total", "customer_value_store total",
     ]  # fmt: skip
+
     def cpu_of(label: str) -> str:
         if label not in cpu:
             return ""

@@ -39,7 +39,9 @@ def main() -> None:
             cmd = [sys.executable, str(HERE / script), *extra]
             if args.small:
                 cmd += ["--customers", "10000", "--repeat", "2"] if script == "bench_scenarios.py" else ["--small"]
-            header = f"\n===== {' '.join(cmd[1:])} ({time.strftime('%Y-%m-%d %H:%M:%S')}, load {os.getloadavg()[0]:.1f})"
+            header = (
+                f"\n===== {' '.join(cmd[1:])} ({time.strftime('%Y-%m-%d %H:%M:%S')}, load {os.getloadavg()[0]:.1f})"
+            )
             print(header, flush=True)
             out.write(header + "\n")
             started = time.perf_counter()
