@@ -561,6 +561,8 @@ def main() -> None:
             ("burst: first commit -> all stages current, queues empty", c.summary([r["all_quiet"] for r in burst_runs]))
         )
         rows.append(("burst: recomputations (Σ runs deltas)", "; ".join(str(r["runs"]) for r in burst_runs)))
+        if not burst:
+            rows = [r for r in rows if not r[0].startswith("burst")]
         rows.append(
             ("order_upsert alone (no workers): p50 per order", f"{solo[0] * 1000:.0f} ms, {solo[1]:.0f} queries")
         )
