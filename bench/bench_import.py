@@ -234,7 +234,7 @@ def child(args) -> None:
         seconds, cpu_python = time.perf_counter() - started, time.process_time() - cpu_started
     sql_groups: dict[str, float] = {}
     for q in captured.captured_queries:
-        key = " ".join(q["sql"].replace('"', "").split())[:90]
+        key = " ".join(re.sub(r"^\d+ times: ", "", q["sql"]).replace('"', "").split())[:90]
         sql_groups[key] = sql_groups.get(key, 0.0) + float(q["time"])
     cpu_db = c.backend_cpu_seconds()  # the connection the import opened (the marker's was closed)
     after = _table_fingerprint()

@@ -113,19 +113,31 @@ _local_locks: dict[tuple[int, str], threading.Lock] = defaultdict(threading.Lock
 
 @contextmanager
 def stage_lock(period_id: int, stage: str):
-    """One recompute per (period, stage) at a time, across processes on PostgreSQL."""
+    """Try to take the (period, stage) lock, across processes on PostgreSQL; yields whether it did.
+
+    Never waits: a worker that finds the lock taken leaves the work to the holder, which checks
+    for new requests again after it lets go (see ``run_stage``). So workers are never parked
+    behind a long recompute while other stages' tasks wait in the queue.
+    """
     if connection.vendor == "postgresql":
         key = zlib.crc32(stage.encode()) & 0x7FFFFFFF
         with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_lock(%s, %s)", [key, period_id])
+            cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [key, period_id])
+            acquired = cur.fetchone()[0]
         try:
-            yield
+            yield acquired
         finally:
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_unlock(%s, %s)", [key, period_id])
+            if acquired:
+                with connection.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_unlock(%s, %s)", [key, period_id])
     else:
-        with _local_locks[(period_id, stage)]:
-            yield
+        lock = _local_locks[(period_id, stage)]
+        acquired = lock.acquire(blocking=False)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                lock.release()
 
 
 def progress_key(period_id: int, stage: str) -> str:
@@ -145,27 +157,41 @@ def run_stage(*, period_id: int, stage: str, compute: Callable[[int], None]) -> 
     from customers.models import Computation
 
     runs = 0
-    with stage_lock(period_id, stage):
-        while True:
-            row = Computation.objects.filter(period_id=period_id, stage=stage).values("requested", "computed").first()
-            if row is None or row["computed"] >= row["requested"]:
-                break
-            target = row["requested"]
-            started = time.monotonic()
-            report_progress(period_id, stage, 0)
-            with transaction.atomic():
-                compute(period_id)
-                if FAULT_DELAY_SECONDS:  # fault-injection for the worker-kill test only
-                    time.sleep(FAULT_DELAY_SECONDS)
-                Computation.objects.filter(period_id=period_id, stage=stage).update(
-                    computed=target,
-                    computed_at=timezone.now(),
-                    duration_ms=int((time.monotonic() - started) * 1000),
-                    runs=F("runs") + 1,
-                )
-            report_progress(period_id, stage, 100)
-            runs += 1
-    return runs
+    while True:
+        with stage_lock(period_id, stage) as acquired:
+            if not acquired:
+                return runs  # the holder re-checks after releasing: nothing is lost
+            while True:
+                row = _dirty_row(period_id, stage)
+                if row is None:
+                    break
+                target = row["requested"]
+                started = time.monotonic()
+                report_progress(period_id, stage, 0)
+                with transaction.atomic():
+                    compute(period_id)
+                    if FAULT_DELAY_SECONDS:  # fault-injection for the worker-kill test only
+                        time.sleep(FAULT_DELAY_SECONDS)
+                    Computation.objects.filter(period_id=period_id, stage=stage).update(
+                        computed=target,
+                        computed_at=timezone.now(),
+                        duration_ms=int((time.monotonic() - started) * 1000),
+                        runs=F("runs") + 1,
+                    )
+                report_progress(period_id, stage, 100)
+                runs += 1
+        # A request whose task found the lock taken just before we let go is ours to do.
+        if _dirty_row(period_id, stage) is None:
+            return runs
+
+
+def _dirty_row(period_id: int, stage: str) -> dict | None:
+    from customers.models import Computation
+
+    row = Computation.objects.filter(period_id=period_id, stage=stage).values("requested", "computed").first()
+    if row is None or row["computed"] >= row["requested"]:
+        return None
+    return row
 
 
 @shared_task(name="config.eventbus.sweep", acks_late=True, ignore_result=True)
