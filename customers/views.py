@@ -6,7 +6,6 @@ page, or a partial of the same template when htmx asks for one (``HX-Target`` na
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -29,7 +28,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from config.export import EXPORT_FORMATS, table_response
+from config import pages
+from config.export import table_response
 from config.intake import IMPORT_KINDS, ImportFailed, Layout, run_import
 from config.roles import FINANCE, MANAGER, has_role, require_role
 from salesforce_tasks.selectors import customer_scope, customer_scope_ids
@@ -60,35 +60,11 @@ def level_labels() -> dict[str, str]:
 # --- small shared helpers -----------------------------------------------------------------------
 
 
-def _chosen_period(request) -> Period | None:
-    """The ``?period=`` of the request, the latest period without one; 404 for an unknown name."""
-    name = request.GET.get("period") or request.POST.get("period")
-    period = selectors.period_get(name=name)
-    if period is None and name not in (None, ""):
-        raise Http404(_("Unknown period %(name)s.") % {"name": name})
-    return period
-
-
-def _export_format(request) -> str | None:
-    fmt = request.GET.get("format")
-    return fmt if fmt in EXPORT_FORMATS else None
-
-
-def _wants_partial(request) -> str | None:
-    """The id of the section htmx asks for (None: render the whole page, also on history restore)."""
-    htmx = getattr(request, "htmx", None)
-    if not htmx or htmx.history_restore_request:
-        return None
-    return htmx.target or ""
-
-
-def _query(**params) -> str:
-    """A query string of the non-empty parameters (for export and pagination links)."""
-    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
-
-
-def _chart(kind: str, labels: list, datasets: list[dict], options: dict | None = None) -> str:
-    return json.dumps({"type": kind, "data": {"labels": labels, "datasets": datasets}, "options": options or {}})
+_chosen_period = pages.chosen_period
+_export_format = pages.export_format
+_wants_partial = pages.wants_partial
+_query = pages.query_string
+_chart = pages.chart
 
 
 def _pct_axis(title: str) -> dict:

@@ -6,16 +6,13 @@ partial of the same template when htmx asks for one (``HX-Target`` names the sec
 
 from __future__ import annotations
 
-import json
 import math
-from urllib.parse import urlencode
 
 import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,7 +21,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from config.export import EXPORT_FORMATS, table_response
+from config import pages
+from config.export import table_response
 from config.roles import FINANCE, MANAGER, REP, has_role, require_role
 from customers.models import Level, Period
 from customers.selectors import period_get, period_list
@@ -55,34 +53,11 @@ MONEY_KEYS = ("revenue", "gross_margin", "cost_to_serve", "profit", "npv")
 # --- small shared helpers -----------------------------------------------------------------------
 
 
-def _chosen_period(request) -> Period | None:
-    """The ``?period=`` of the request, the latest period without one; 404 for an unknown name."""
-    name = request.GET.get("period") or request.POST.get("period")
-    period = period_get(name=name)
-    if period is None and name not in (None, ""):
-        raise Http404(_("Unknown period %(name)s.") % {"name": name})
-    return period
-
-
-def _export_format(request) -> str | None:
-    fmt = request.GET.get("format")
-    return fmt if fmt in EXPORT_FORMATS else None
-
-
-def _wants_partial(request) -> str | None:
-    """The id of the section htmx asks for (None: render the whole page, also on history restore)."""
-    htmx = getattr(request, "htmx", None)
-    if not htmx or htmx.history_restore_request:
-        return None
-    return htmx.target or ""
-
-
-def _query(**params) -> str:
-    return urlencode({k: v for k, v in params.items() if v not in (None, "")}, doseq=True)
-
-
-def _chart(kind: str, labels: list, datasets: list[dict], options: dict | None = None) -> str:
-    return json.dumps({"type": kind, "data": {"labels": labels, "datasets": datasets}, "options": options or {}})
+_chosen_period = pages.chosen_period
+_export_format = pages.export_format
+_wants_partial = pages.wants_partial
+_query = pages.query_string
+_chart = pages.chart
 
 
 def _axis(title: str, **extra) -> dict:

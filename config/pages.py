@@ -1,0 +1,45 @@
+"""Small helpers every page view shares: the chosen period, export format, htmx target, charts."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from config.export import EXPORT_FORMATS
+
+
+def chosen_period(request):
+    """The ``?period=`` of the request, the latest period without one; 404 for an unknown name."""
+    from customers.selectors import period_get
+
+    name = request.GET.get("period") or request.POST.get("period")
+    period = period_get(name=name)
+    if period is None and name not in (None, ""):
+        raise Http404(_("Unknown period %(name)s.") % {"name": name})
+    return period
+
+
+def export_format(request) -> str | None:
+    fmt = request.GET.get("format")
+    return fmt if fmt in EXPORT_FORMATS else None
+
+
+def wants_partial(request) -> str | None:
+    """The id of the section htmx asks for (None: render the whole page, also on history restore)."""
+    htmx = getattr(request, "htmx", None)
+    if not htmx or htmx.history_restore_request:
+        return None
+    return htmx.target or ""
+
+
+def query_string(**params) -> str:
+    """A query string of the non-empty parameters (for export and pagination links)."""
+    return urlencode({k: v for k, v in params.items() if v not in (None, "")}, doseq=True)
+
+
+def chart(kind: str, labels: list, datasets: list[dict], options: dict | None = None) -> str:
+    """A Chart.js config as JSON for ``<canvas data-chart='...'>``."""
+    return json.dumps({"type": kind, "data": {"labels": labels, "datasets": datasets}, "options": options or {}})
