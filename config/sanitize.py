@@ -41,5 +41,7 @@ class RejectNulMiddleware:
         ):
             fields += list(request.POST.lists())
         if "\x00" in request.path or any(_has_nul(k) or _has_nul(v) for k, v in fields):
-            return JsonResponse({"detail": NUL_MESSAGE}, status=400)
+            # Fits both error shapes the API documents: {"detail"} and the import's {"errors", "total"}.
+            error = {"row": 0, "column": "", "value": "", "reason": NUL_MESSAGE}
+            return JsonResponse({"detail": NUL_MESSAGE, "errors": [error], "total": 1}, status=400)
         return self.get_response(request)
