@@ -20,6 +20,7 @@ separately once (``eventbus.drain``).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path

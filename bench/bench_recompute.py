@@ -404,7 +404,11 @@ def main() -> None:
         return f"{py + db:.1f} ({py:.1f} + {db:.1f})"
 
     rows = [(r[0], r[1], r[2], cpu_of(label), r[3]) for r, label in zip(rows, labels, strict=True)]
-    print(c.fmt_table(rows, ("measurement", "target", "wall time", "CPU s (python + db)", "split (best run, s)")))
+    print(
+        c.fmt_table(
+            rows, ("measurement", "target", "wall time", "CPU s (python + db)", "split: min per part over the runs, s")
+        )
+    )
     if connection.vendor == "postgresql":
         print(f"EXPLAIN ANALYZE of the slow queries: {PLANS}")
 
