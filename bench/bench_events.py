@@ -187,7 +187,7 @@ class Processes:
         self.procs[name] = subprocess.Popen(args, cwd=c.ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
 
     def stop_all(self) -> None:
-        for name, proc in list(self.procs.items()):
+        for name, proc in reversed(list(self.procs.items())):  # workers first, then their broker
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
                 try:
@@ -489,11 +489,13 @@ def main() -> None:
                 period_id=period_id, poller=poller,
             )  # fmt: skip
             commit_done = time.monotonic()
+            depth_at_last_commit = queue_depth(client)
             while poller.pending():
                 if time.monotonic() - commit_done > args.timeout:
                     raise TimeoutError("burst: figures not current in time")
                 time.sleep(0.02)
             t_profit = max(t.profit_current for t in timings)
+            depth_at_profit = queue_depth(client)
             t_quiet = wait_quiet(poller, client, args.timeout)
             runs_after = stage_runs(period_id)
             result = {
@@ -506,6 +508,8 @@ def main() -> None:
                 "latency": latencies(timings, "profit_current"),
                 "lock_wait": poller.lock_waiting / max(poller.lock_samples, 1),
                 "call": [t.call_seconds for t in timings],
+                "queued_at_last_commit": depth_at_last_commit,
+                "queued_when_profit_current": depth_at_profit,
             }
             burst_runs.append(result)
             print(
@@ -518,6 +522,10 @@ def main() -> None:
             )
             print(f"  order_upsert call incl. commit: {fmt_latency(result['call'])}")
             print(f"  workers waiting on a stage lock, mean of samples: {result['lock_wait']:.2f}")
+            print(
+                f"  messages waiting in the queues: {depth_at_last_commit:,} at the last commit, "
+                f"{depth_at_profit:,} when every profit was current; drained {t_quiet - t_profit:.1f} s later"
+            )
             time.sleep(2)
         poller.stop.set()
         poll_thread.join(5)

@@ -4,7 +4,7 @@
 
 Order: import on SQLite, import on PostgreSQL, recompute (PostgreSQL), events (PostgreSQL + Redis +
 2 Celery workers), scenarios (pure). Output goes to the terminal and to the log file. Takes about an
-hour and a half on 2 cores at full size; ``--small`` is a smoke run of a few minutes.
+hour on 2 cores at full size (more on a busy machine); ``--small`` is a smoke run of a few minutes.
 """
 
 from __future__ import annotations
