@@ -4,8 +4,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import views
+from config.api_root import ApiRootView
 
 api_v1 = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("", include("customers.api_urls")),
     path("", include("customers.order_api_urls")),
     path("", include("accounting.api_urls")),
