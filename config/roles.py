@@ -1,8 +1,9 @@
-"""Roles and the checks every page and endpoint use: one place for who may do what.
+"""Role primitives: the role names, ``has_role`` and the DRF ``RolePermission``.
 
-Roles are Django groups: ``rep``, ``manager`` and ``finance``. Superusers count as every role.
-Row-level scoping (which customers a rep or manager sees) lives in
-``salesforce_tasks.selectors.customer_scope``.
+Roles are Django groups: ``rep``, ``manager``, ``finance`` (the people) and ``integration`` (the
+ERP feed's API token user: writes orders, invoices and customers, sees no pages). Superusers count
+as every role. Who may read or change WHICH objects (scoped querysets, ``*_for_update`` lookups,
+reports, imports, exports) is decided in one place: ``customers.policy``.
 """
 
 from collections.abc import Iterable
@@ -16,19 +17,27 @@ from rest_framework.permissions import BasePermission
 REP = "rep"
 MANAGER = "manager"
 FINANCE = "finance"
+INTEGRATION = "integration"
+#: The people's roles (pages); ``INTEGRATION`` is a machine role on top of these.
 ROLES = (REP, MANAGER, FINANCE)
+ALL_ROLES = (*ROLES, INTEGRATION)
 #: How a role is named on the pages (the group names stay the codes above).
-ROLE_LABELS = {REP: gettext_lazy("rep"), MANAGER: gettext_lazy("manager"), FINANCE: gettext_lazy("finance")}
+ROLE_LABELS = {
+    REP: gettext_lazy("rep"),
+    MANAGER: gettext_lazy("manager"),
+    FINANCE: gettext_lazy("finance"),
+    INTEGRATION: gettext_lazy("integration"),
+}
 
 
 def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[str]:
     if not user.is_authenticated:
         return set()
     if user.is_superuser:
-        return set(ROLES)
+        return set(ALL_ROLES)
     cached = getattr(user, "_klantwaarde_roles", None)
     if cached is None:
-        cached = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        cached = set(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
         user._klantwaarde_roles = cached
     return cached
 

@@ -1,4 +1,4 @@
-"""Reads of the sales-force app, and the one place that scopes customers by role.
+"""Reads of the sales-force app; who sees which customers is decided in ``customers.policy``.
 
 Every function issues a bounded number of queries, whatever the number of customers. Money in
 frames is integer cents; the credit split and the bonus arithmetic live in the pure modules
@@ -17,9 +17,19 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from config.money import cents_sql
-from config.roles import FINANCE, MANAGER, REP, user_roles
+from config.money import cents_sql, sum_cents
+from config.roles import MANAGER, user_roles
 from customers.models import Customer, CustomerPeriod, CustomerStatus, Period
+from customers.policy import (  # noqa: F401  (who sees what: one place, re-exported for this app's modules)
+    customer_scope,
+    customer_scope_ids,
+    managed_teams,
+    pairs_for_user,
+    rep_for_user,
+    reps_for_user,
+    sees_everything,
+    teams_for_user,
+)
 
 from . import bonus, portfolio
 from .models import BonusKpi, CustomerTarget, PortfolioAssignment, RepPair, SalesRep, Team, TeamTarget, Visit, VisitNorm
@@ -34,77 +44,6 @@ CENT = Decimal("0.01")
 
 def pair_codes() -> dict[str, int]:
     return dict(RepPair.objects.values_list("code", "id"))
-
-
-def rep_for_user(user) -> SalesRep | None:
-    if not user.is_authenticated:
-        return None
-    return SalesRep.objects.filter(user=user).select_related("team").first()
-
-
-def pairs_for_user(user) -> QuerySet[RepPair]:
-    roles = user_roles(user)
-    if FINANCE in roles or user.is_superuser:
-        return RepPair.objects.all()
-    q = Q(pk__in=[])
-    if MANAGER in roles:
-        q |= Q(team__manager=user)
-    if REP in roles:
-        q |= Q(outside_rep__user=user) | Q(inside_rep__user=user)
-    return RepPair.objects.filter(q)
-
-
-def teams_for_user(user) -> QuerySet[Team]:
-    roles = user_roles(user)
-    if FINANCE in roles or user.is_superuser:
-        return Team.objects.all()
-    return Team.objects.filter(Q(manager=user) | Q(reps__user=user)).distinct()
-
-
-def managed_teams(user) -> QuerySet[Team]:
-    """Teams whose targets and bonus KPIs the user may set: a manager's own teams (all for superusers)."""
-    if user.is_superuser:
-        return Team.objects.all()
-    if MANAGER not in user_roles(user):
-        return Team.objects.none()
-    return Team.objects.filter(manager=user)
-
-
-def reps_for_user(user) -> QuerySet[SalesRep]:
-    """Reps whose figures the user sees: finance all, a manager their teams', a rep their pair's."""
-    roles = user_roles(user)
-    if FINANCE in roles or user.is_superuser:
-        return SalesRep.objects.all()
-    pairs = pairs_for_user(user)
-    q = Q(outside_pairs__in=pairs) | Q(inside_pairs__in=pairs)
-    if MANAGER in roles:
-        q |= Q(team__manager=user)
-    return SalesRep.objects.filter(q).distinct()
-
-
-def customer_scope(user) -> QuerySet[Customer]:
-    """The customers a user may see: finance all; a manager their teams'; a rep their pair's.
-
-    Pages and the API both filter through this function; a customer outside the scope is a 404.
-    """
-    roles = user_roles(user)
-    if not roles:
-        return Customer.objects.none()
-    if FINANCE in roles or user.is_superuser:
-        return Customer.objects.all()
-    return Customer.objects.filter(pair__in=pairs_for_user(user))
-
-
-def customer_scope_ids(user) -> QuerySet | None:
-    """None when the user sees every customer (no filter needed), else a subquery of ids."""
-    roles = user_roles(user)
-    if FINANCE in roles or user.is_superuser:
-        return None
-    return customer_scope(user).values("id")
-
-
-def sees_everything(user) -> bool:
-    return user.is_superuser or FINANCE in user_roles(user)
 
 
 def customer_search(*, user, query: str, limit: int = 10) -> list[Customer]:
@@ -1001,7 +940,7 @@ def monthly_revenue(*, customer_ids, periods: list[Period]) -> dict[int, list[in
         OrderLine.objects.filter(period__in=[p.id for p in periods], customer_id__in=customer_ids)
         .annotate(month=TruncMonth("order__date"))
         .values("period_id", "month")
-        .annotate(revenue=cents_sql(Sum("amount")))
+        .annotate(revenue=sum_cents("amount"))
         .values_list("period_id", "month", "revenue")
     )
     for period_id, month, revenue in rows:

@@ -1,0 +1,420 @@
+"""Who may read and who may change what: the one place (``../shared/STYLE.md``, "Layers and who may do what").
+
+Every page, htmx partial, API endpoint, export, report, import and task asks this module; none of
+them filters on its own. Reads are scoped querysets (``customer_scope(user)``, ``order_scope(user)``,
+...); writes are lookups ``<thing>_for_update(user, key)`` that raise ``Http404`` when the object is
+outside the writer's scope, whether or not it exists (Zulip's ``access_*_by_id`` style), so a
+wrong user cannot tell a foreign object from a missing one.
+
+Roles are Django groups (``config.roles``); a user may hold several and gets the union. Superusers
+count as every role.
+
+==============  =====================================  ==========================================
+role            reads                                  writes
+==============  =====================================  ==========================================
+rep             own pair's customers and their         visits; target proposals (never an
+                orders, invoices, visits, targets,     approved target's values, never deletes
+                KPIs, actions; own and pair-combined   an approved target); action proposals;
+                bonus (never the partner's own)        surveys. Never orders, invoices, imports.
+manager         the teams they manage: customers,      orders, invoices, customers (owner),
+                reps, pairs, bonus, actions, reports   visits, surveys: only their teams'
+                (customer rows scoped; company         customers (API and imports); targets,
+                aggregates such as the pyramid whole)  KPIs, approvals, reassignments in their
+                                                       teams; scenarios
+finance         everything                             cost pools, interest, imports of every
+                                                       kind (all customers), orders, invoices
+integration     orders and invoices (the ERP feed)     orders, invoices, customers: all
+                                                       customers, API and imports; no pages
+no role         nothing: every page answers with a     nothing
+                page that says so, the API with 403
+==============  =====================================  ==========================================
+
+Reaching ``salesforce_tasks.models`` from here is accepted for now: the organisation (teams, pairs,
+reps) will move into this core app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from config.roles import FINANCE, INTEGRATION, MANAGER, REP, user_roles
+
+from .models import Customer, Order
+
+# --- the organisation -------------------------------------------------------------------------
+
+
+def _org():
+    from salesforce_tasks import models  # the organisation; moves into this app later
+
+    return models
+
+
+def sees_everything(user) -> bool:
+    """Finance and superusers read every customer and figure."""
+    return bool(user.is_authenticated) and (user.is_superuser or FINANCE in user_roles(user))
+
+
+def writes_everything(user) -> bool:
+    """Finance, the integration role and superusers write ERP data (orders, invoices, customers) for all."""
+    return bool(user.is_authenticated) and (user.is_superuser or bool({FINANCE, INTEGRATION} & user_roles(user)))
+
+
+def has_any_role(user) -> bool:
+    """A signed-in user with at least one role (the no-role user sees only a page that says so)."""
+    return bool(user.is_authenticated) and (user.is_superuser or bool(user_roles(user)))
+
+
+def rep_for_user(user):
+    """The user's own SalesRep row (None for a user who is not a rep)."""
+    if not user.is_authenticated:
+        return None
+    return _org().SalesRep.objects.filter(user=user).select_related("team").first()
+
+
+def pairs_for_user(user) -> QuerySet:
+    """Pairs whose figures the user sees: finance all, a manager their teams', a rep their own pair."""
+    org = _org()
+    roles = user_roles(user)
+    if sees_everything(user):
+        return org.RepPair.objects.all()
+    q = Q(pk__in=[])
+    if MANAGER in roles:
+        q |= Q(team__manager=user)
+    if REP in roles:
+        q |= Q(outside_rep__user=user) | Q(inside_rep__user=user)
+    return org.RepPair.objects.filter(q)
+
+
+def teams_for_user(user) -> QuerySet:
+    org = _org()
+    if sees_everything(user):
+        return org.Team.objects.all()
+    if not user_roles(user) & {REP, MANAGER}:
+        return org.Team.objects.none()
+    return org.Team.objects.filter(Q(manager=user) | Q(reps__user=user)).distinct()
+
+
+def managed_teams(user) -> QuerySet:
+    """Teams whose targets and bonus KPIs the user may set: a manager's own teams (all for superusers)."""
+    org = _org()
+    if user.is_authenticated and user.is_superuser:
+        return org.Team.objects.all()
+    if MANAGER not in user_roles(user):
+        return org.Team.objects.none()
+    return org.Team.objects.filter(manager=user)
+
+
+def reps_for_user(user) -> QuerySet:
+    """Reps whose figures the user sees: finance all, a manager their teams', a rep their pair's."""
+    org = _org()
+    roles = user_roles(user)
+    if sees_everything(user):
+        return org.SalesRep.objects.all()
+    pairs = pairs_for_user(user)
+    q = Q(outside_pairs__in=pairs) | Q(inside_pairs__in=pairs)
+    if MANAGER in roles:
+        q |= Q(team__manager=user)
+    return org.SalesRep.objects.filter(q).distinct()
+
+
+def bonus_reps_for_user(user) -> QuerySet:
+    """Reps whose INDIVIDUAL bonus figures the user sees.
+
+    Finance all, a manager their teams' reps, a rep only themselves: a rep sees their own and their
+    pair's combined figures, never the partner's individual bonus.
+    """
+    org = _org()
+    roles = user_roles(user)
+    if sees_everything(user):
+        return org.SalesRep.objects.all()
+    q = Q(pk__in=[])
+    if MANAGER in roles:
+        q |= Q(team__manager=user)
+    if REP in roles:
+        q |= Q(user=user)
+    return org.SalesRep.objects.filter(q).distinct()
+
+
+# --- customers --------------------------------------------------------------------------------
+
+
+def customer_scope(user) -> QuerySet[Customer]:
+    """The customers a user may see: finance all; a manager their teams'; a rep their pair's."""
+    if not user.is_authenticated:
+        return Customer.objects.none()
+    if sees_everything(user):
+        return Customer.objects.all()
+    if not user_roles(user) & {REP, MANAGER}:
+        return Customer.objects.none()
+    return Customer.objects.filter(pair__in=pairs_for_user(user))
+
+
+def customer_scope_ids(user) -> QuerySet | None:
+    """None when the user sees every customer (no filter needed), else a subquery of ids."""
+    if sees_everything(user):
+        return None
+    return customer_scope(user).values("id")
+
+
+def customer_write_scope(user) -> QuerySet[Customer]:
+    """Customers whose ERP data (the customer row and its owner, orders, invoices) the user may change.
+
+    Finance, integration and superusers: all; a manager: the customers of the teams they manage;
+    a rep: none (orders and invoices come from the ERP).
+    """
+    if writes_everything(user):
+        return Customer.objects.all()
+    if MANAGER in user_roles(user):
+        return Customer.objects.filter(pair__team__in=managed_teams(user))
+    return Customer.objects.none()
+
+
+def customer_for_update(user, key: int | str, *, by: str = "pk") -> Customer:
+    """A customer the user may change ERP data of (``by="external_id"`` for the external key); else 404."""
+    found = customer_write_scope(user).filter(**{by: key}).first()
+    if found is None:
+        raise Http404(_("No such customer in your scope."))
+    return found
+
+
+def scoped_rows(user, queryset: QuerySet, *, field: str = "customer") -> QuerySet:
+    """``queryset`` (any model linked to a customer by ``field``) limited to the user's read scope.
+
+    The apps above the core (invoices, surveys, customer values, ...) scope through this.
+    """
+    scope = customer_scope_ids(user)
+    return queryset if scope is None else queryset.filter(**{f"{field}_id__in": scope})
+
+
+def row_for_update(user, queryset: QuerySet, *, field: str = "customer", **lookup):
+    """The one row of ``queryset`` matching ``lookup`` whose customer the user may change; else 404."""
+    if not writes_everything(user):
+        queryset = queryset.filter(**{f"{field}__in": customer_write_scope(user)})
+    found = queryset.filter(**lookup).first()
+    if found is None:
+        raise Http404(_("Not found in your scope."))
+    return found
+
+
+def row_for_upsert(user, queryset: QuerySet, *, field: str = "customer", **lookup):
+    """For an upsert by an external key: None when no such row exists (create it), the row when it is
+    in the writer's scope, 404 when it exists outside it (same answer as a missing row on GET)."""
+    found = queryset.filter(**lookup).first()
+    if found is None:
+        return None
+    if writes_everything(user) or customer_write_scope(user).filter(pk=getattr(found, f"{field}_id")).exists():
+        return found
+    raise Http404(_("Not found in your scope."))
+
+
+# --- orders (and invoices: same rule, through scoped_rows / row_for_update) -------------------
+
+
+def order_scope(user) -> QuerySet[Order]:
+    """Orders of the customers in the user's read scope; the integration role reads every order."""
+    if writes_everything(user):
+        return Order.objects.all()
+    return scoped_rows(user, Order.objects.all())
+
+
+def order_for_update(user, order_id: str) -> Order:
+    """An existing order (by its external id) the user may change or delete; else 404."""
+    return row_for_update(user, Order.objects.select_related("customer", "period"), external_id=order_id)
+
+
+def order_for_upsert(user, order_id: str) -> Order | None:
+    """None for a new order id; the order when the writer may change it; 404 when it is someone else's."""
+    return row_for_upsert(user, Order.objects.select_related("customer"), external_id=order_id)
+
+
+def may_write_erp(user) -> bool:
+    """May the user write orders and invoices at all (API, imports)? Never a rep."""
+    return writes_everything(user) or MANAGER in user_roles(user)
+
+
+# --- the sales force: visits, targets, KPIs, actions ------------------------------------------
+
+
+def visit_scope(user) -> QuerySet:
+    return scoped_rows(user, _org().Visit.objects.all())
+
+
+def visit_for_update(user, pk: int):
+    """A visit in the user's scope (the service decides whether this user may change it); else 404."""
+    found = visit_scope(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404(_("No such visit in your scope."))
+    return found
+
+
+def customer_target_scope(user) -> QuerySet:
+    return scoped_rows(user, _org().CustomerTarget.objects.all())
+
+
+def customer_target_for_update(user, pk: int):
+    found = customer_target_scope(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404(_("No such target in your scope."))
+    return found
+
+
+def team_target_scope(user) -> QuerySet:
+    return _org().TeamTarget.objects.filter(team__in=teams_for_user(user))
+
+
+def team_target_for_update(user, pk: int):
+    found = _org().TeamTarget.objects.filter(team__in=managed_teams(user), pk=pk).first()
+    if found is None:
+        raise Http404(_("No such team target in your scope."))
+    return found
+
+
+def bonus_kpi_scope(user) -> QuerySet:
+    """KPIs of the pairs and reps the user sees (a rep: their pair's and their own, not the partner's)."""
+    return _org().BonusKpi.objects.filter(Q(pair__in=pairs_for_user(user)) | Q(rep__in=bonus_reps_for_user(user)))
+
+
+def bonus_kpi_for_update(user, pk: int):
+    teams = managed_teams(user)
+    found = _org().BonusKpi.objects.filter(Q(pair__team__in=teams) | Q(rep__team__in=teams), pk=pk).first()
+    if found is None:
+        raise Http404(_("No such bonus KPI in your scope."))
+    return found
+
+
+def action_scope(user) -> QuerySet:
+    return scoped_rows(user, _org().Action.objects.all())
+
+
+def action_for_update(user, pk: int):
+    found = action_scope(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404(_("No such action in your scope."))
+    return found
+
+
+# --- reports, exports, imports ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportRule:
+    """Who reads a report kind, and how its rows are scoped for them.
+
+    ``scope``: ``"company"`` (aggregates the pages show whole to these roles), ``"customers"``
+    (rows per customer: the builder gets ``scope_ids``), ``"user"`` (per rep/pair/team: the builder
+    gets ``user``).
+    """
+
+    roles: tuple[str, ...]
+    scope: str
+
+
+REPORT_RULES: dict[str, ReportRule] = {
+    "pyramid": ReportRule((MANAGER, FINANCE), "company"),
+    "migration": ReportRule((MANAGER, FINANCE), "company"),
+    "retention": ReportRule((MANAGER, FINANCE), "company"),
+    "concentration": ReportRule((MANAGER, FINANCE), "company"),
+    "pools": ReportRule((MANAGER, FINANCE), "company"),
+    "scenario": ReportRule((MANAGER, FINANCE), "company"),
+    "profit": ReportRule((MANAGER, FINANCE), "customers"),
+    "segments": ReportRule((MANAGER, FINANCE), "customers"),
+    "actions": ReportRule((MANAGER, FINANCE), "customers"),
+    "rep_results": ReportRule((MANAGER, FINANCE), "user"),
+    "bonus": ReportRule((MANAGER, FINANCE), "user"),
+}
+
+
+def report_options(user, kind: str) -> dict:
+    """The scoping keyword arguments for building report ``kind`` for ``user``.
+
+    Raises ``Http404`` for a kind without a rule (a new report kind is closed until it has one) and
+    ``PermissionDenied`` for a role that may not read it.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    rule = REPORT_RULES.get(kind)
+    if rule is None:
+        raise Http404(_("Unknown report '%(kind)s'.") % {"kind": kind})
+    if not (user.is_authenticated and (user.is_superuser or user_roles(user) & set(rule.roles))):
+        raise PermissionDenied(_("This report is for managers and finance."))
+    if rule.scope == "customers":
+        return {"scope_ids": customer_scope_ids(user)}
+    if rule.scope == "user":
+        return {"user": user}
+    return {}
+
+
+#: Which roles may run each import kind. A manager's rows are checked against the teams they manage.
+IMPORT_RULES: dict[str, tuple[str, ...]] = {
+    "customers": (FINANCE, INTEGRATION, MANAGER),
+    "orders": (FINANCE, INTEGRATION, MANAGER),
+    "invoices": (FINANCE, INTEGRATION, MANAGER),
+    "costs": (FINANCE,),
+    "visits": (FINANCE, MANAGER),
+    "surveys": (FINANCE, MANAGER),
+}
+IMPORT_ROLES: tuple[str, ...] = (FINANCE, INTEGRATION, MANAGER)
+
+
+def import_kinds_for(user) -> list[str]:
+    """The import kinds the user may run (the Import page lists these)."""
+    if not user.is_authenticated:
+        return []
+    roles = user_roles(user)
+    return [kind for kind, allowed in IMPORT_RULES.items() if user.is_superuser or roles & set(allowed)]
+
+
+def may_import(user, kind: str) -> bool:
+    return kind in import_kinds_for(user)
+
+
+@dataclass(frozen=True)
+class ImportScope:
+    """What one importer may touch: ``customer_ids``/``pair_codes`` None means everything."""
+
+    customer_ids: frozenset[int] | None
+    pair_codes: frozenset[str] | None
+
+    def allows_customer(self, customer_id: int | None) -> bool:
+        return self.customer_ids is None or customer_id in self.customer_ids
+
+    def allows_pair(self, code: str) -> bool:
+        return self.pair_codes is None or code in self.pair_codes
+
+
+EVERYTHING = ImportScope(None, None)
+
+
+def import_scope(acting_user, kind: str) -> ImportScope:
+    """The customers (by id) and owning pairs (by code) an import of ``kind`` by ``acting_user`` may touch.
+
+    ``acting_user`` None is the command line (the operator of the server): everything. Finance,
+    integration and superusers: everything. A manager: the customers and pairs of the teams they
+    manage. Rows outside it are row errors and the whole file is refused.
+    """
+    if acting_user is None or writes_everything(acting_user):
+        return EVERYTHING
+    if kind in ("visits", "surveys") and sees_everything(acting_user):
+        return EVERYTHING
+    teams = managed_teams(acting_user)
+    ids = frozenset(Customer.objects.filter(pair__team__in=teams).values_list("id", flat=True))
+    codes = frozenset(_org().RepPair.objects.filter(team__in=teams).values_list("code", flat=True))
+    return ImportScope(ids, codes)
+
+
+def out_of_scope_reason() -> str:
+    """The row error for a customer the importer may not touch: the same words as an unknown one."""
+    return _("unknown customer, or not one of the customers you may import for; check the id")
+
+
+def ids_in(values: Iterable[int], scope: ImportScope) -> list[int]:
+    """The ids of ``values`` outside ``scope`` (for bulk checks)."""
+    if scope.customer_ids is None:
+        return []
+    return [v for v in values if v not in scope.customer_ids]
