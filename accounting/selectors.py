@@ -8,9 +8,9 @@ import io
 from decimal import Decimal
 
 import pandas as pd
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F
 
-from config.money import cents_sql, to_cents
+from config.money import cents_sql, sum_cents, to_cents
 from customers.models import Customer, CustomerPeriod, Period
 
 from .models import (
@@ -209,11 +209,11 @@ def lossmaking_count(*, period: Period) -> int:
 
 def profit_totals(*, period: Period) -> dict:
     return CustomerProfit.objects.filter(period=period).aggregate(
-        revenue=Sum("revenue"),
-        gross_margin=Sum("gross_margin"),
-        allocated=Sum("allocated"),
-        financing=Sum("financing"),
-        profit=Sum("profit"),
+        revenue=sum_cents("revenue"),
+        gross_margin=sum_cents("gross_margin"),
+        allocated=sum_cents("allocated"),
+        financing=sum_cents("financing"),
+        profit=sum_cents("profit"),
         customers=Count("id"),
     )
 

@@ -20,7 +20,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -28,7 +27,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from config.money import cents_sql
+from config.money import cents_sql, sum_cents
 
 from . import pyramid
 from .models import Customer, CustomerPeriod, Level, OrderLine, Period, PyramidSchemeKind, PyramidSettings
@@ -81,8 +80,8 @@ def period_facts(*, period: Period) -> pd.DataFrame:
         OrderLine.objects.filter(period=period)
         .values("customer_id")
         .annotate(
-            revenue_cents=cents_sql(Sum("amount")),
-            gross_margin_cents=cents_sql(Sum(F("amount") - F("cost"))),
+            revenue_cents=sum_cents("amount"),
+            gross_margin_cents=sum_cents(F("amount") - F("cost")),
             orders=Count("order_id", distinct=True),
             order_lines=Count("id"),
         )
@@ -95,12 +94,14 @@ def period_facts(*, period: Period) -> pd.DataFrame:
 
 
 def customers_bought_before(*, period: Period) -> np.ndarray:
-    """Ids of customers with net revenue > 0 in some period before this one (one query)."""
+    """Ids of customers with net revenue > 0 in some period before this one (one query).
+
+    Summed in integer cents: an order cancelled by a credit note is 0, not 3.9e-14 (SQLite)."""
     rows = (
         OrderLine.objects.filter(period__name__lt=period.name)
         .values("customer_id", "period_id")
-        .annotate(revenue=Sum("amount"))
-        .filter(revenue__gt=0)
+        .annotate(revenue_cents=sum_cents("amount"))
+        .filter(revenue_cents__gt=0)
         .values_list("customer_id", flat=True)
         .distinct()
     )
@@ -251,7 +252,7 @@ def customer_period_list(
     ``allocated_cost`` and ``profit`` from the profit stage: ``None`` while profit has not been
     computed for an active customer; a non-active customer without a profit row has no cost, so
     its profit is its gross margin (as in ``customers.reports.stored_with_profit``).
-    ``scope_ids`` is ``salesforce_tasks.selectors.customer_scope_ids(user)`` (None = everyone).
+    ``scope_ids`` is ``customers.policy.customer_scope_ids(user)`` (None = everyone).
     """
     from accounting.models import CustomerProfit  # read-only: the profit stage's stored figures
 

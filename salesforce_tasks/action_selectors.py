@@ -14,19 +14,19 @@ from decimal import Decimal
 import pandas as pd
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounting import allocation
 from accounting import selectors as accounting_selectors
 from accounting.models import CustomerProfit
-from config.money import to_decimal
+from config.money import sum_cents, to_decimal
 from customers.models import Customer, Period
+from customers.policy import customer_scope, customer_scope_ids
 from customers.selectors import period_get, period_previous
 
 from . import action_whatif
 from .models import Action
-from .selectors import customer_scope, customer_scope_ids
 
 SUGGESTIONS_PER_PAGE = 20
 FALLING_SHOWN = 20
@@ -412,10 +412,14 @@ def action_counts(*, user, period: Period) -> dict:
         action_list(user=user, period=period)
         .order_by()
         .values("state")
-        .annotate(n=Count("id"), change=Sum("whatif_company_profit_change"))
+        .annotate(
+            n=Count("id"),
+            with_change=Count("whatif_company_profit_change"),
+            change=sum_cents("whatif_company_profit_change"),
+        )
     )
     by_state = {r["state"]: r for r in rows}
     counts: dict = {state: by_state.get(state, {}).get("n", 0) for state in Action.State.values}
-    changes = [by_state[s]["change"] for s in OPEN_STATES if by_state.get(s, {}).get("change") is not None]
-    counts["open_change"] = sum(changes) if changes else None
+    changes = [by_state[s]["change"] for s in OPEN_STATES if by_state.get(s, {}).get("with_change")]
+    counts["open_change"] = to_decimal(sum(changes)) if changes else None
     return counts

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 
-from config.money import as_float_euros, cents_sql
+from config.money import as_float_euros, cents_sql, sum_cents
 from customers.models import CustomerPeriod, Period
 
 from . import projection, valuation
@@ -464,12 +464,12 @@ def actual_figures(*, names: list[int]) -> dict[int, dict]:
     pyramid = (
         CustomerPeriod.objects.filter(period__name__in=names, revenue__gt=0)
         .values("period__name")
-        .annotate(revenue=cents_sql(Sum("revenue")), active=Count("id"))
+        .annotate(revenue=sum_cents("revenue"), active=Count("id"))
     )
     profit = dict(
         CustomerProfit.objects.filter(period__name__in=names, revenue__gt=0)
         .values("period__name")
-        .annotate(profit=cents_sql(Sum("profit")))
+        .annotate(profit=sum_cents("profit"))
         .values_list("period__name", "profit")
     )
     return {
