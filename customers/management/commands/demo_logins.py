@@ -1,8 +1,9 @@
 """Print the demo logins: only demo users whose password is still the demo password."""
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from customers.demo import demo_users
 
@@ -10,7 +11,17 @@ from customers.demo import demo_users
 class Command(BaseCommand):
     help = "Print the demo logins (username, password, role, what they see); never another user's password."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force-in-production", action="store_true", help="Print them even with DJANGO_ENV=production."
+        )
+
     def handle(self, *args, **options):
+        if getattr(settings, "PRODUCTION", False) and not options["force_in_production"]:
+            raise CommandError(
+                "DJANGO_ENV=production: demo logins are not printed (and cannot log in unless ALLOW_DEMO_LOGINS "
+                "is set). Use --force-in-production on a public demo server."
+            )
         logins = demo_users()
         stored = dict(
             User.objects.filter(username__in=logins["username"].tolist(), is_active=True).values_list(
