@@ -27,6 +27,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled
+from rest_framework.settings import api_settings
 
 #: Group that marks the accounts the demo loader made (not a role: config.roles ignores it).
 DEMO_GROUP = "demo"
@@ -142,10 +143,12 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
 class TokenObtainView(ObtainAuthToken):
     """POST username and password, get the user's API token (the same lockout as the login page)."""
 
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # the project's strict JSON parser (NUL refused)
+
     @extend_schema(
         operation_id="auth_token_create",
         request=inline_serializer(
-            "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
+            "ApiToken", {"username": serializers.CharField(), "password": serializers.CharField()}
         ),
         responses={
             200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
