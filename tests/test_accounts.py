@@ -237,7 +237,9 @@ def test_password_set_link_works_for_a_user_without_a_password(db, fast_password
     client = Client()
     page = client.get(password_set_url(user), follow=True)
     assert 'name="new_password1"' in page.content.decode()
-    client.post(page.redirect_chain[-1][0], {"new_password1": "Eerste-wachtwoord-9", "new_password2": "Eerste-wachtwoord-9"})
+    client.post(
+        page.redirect_chain[-1][0], {"new_password1": "Eerste-wachtwoord-9", "new_password2": "Eerste-wachtwoord-9"}
+    )
     user.refresh_from_db()
     assert user.check_password("Eerste-wachtwoord-9")
 
