@@ -68,6 +68,12 @@ class Period(models.Model):
     name = models.PositiveIntegerField(_("name"), unique=True)
     start = models.DateField(_("start"))
     end = models.DateField(_("end"), help_text=_("Last day of the period (inclusive)."))
+    closed = models.BooleanField(
+        _("closed"),
+        default=False,
+        help_text=_("A closed period refuses every write dated in it; its figures are frozen."),
+    )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]

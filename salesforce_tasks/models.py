@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history import register
 from simple_history.models import HistoricalRecords
 
 from customers.models import MONEY, Customer, Level, Period
@@ -16,6 +18,7 @@ class Team(models.Model):
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
     )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -36,6 +39,8 @@ class SalesRep(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sales_rep"
     )
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -58,6 +63,7 @@ class RepPair(models.Model):
         default=Decimal("50"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -82,6 +88,7 @@ class PortfolioAssignment(models.Model):
         blank=True,
         help_text=_("Empty: the pair's split."),
     )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["customer", "start"]
@@ -106,6 +113,7 @@ class Visit(models.Model):
     next_step = models.CharField(_("next step"), max_length=300, blank=True)
     period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="visits")
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -131,7 +139,15 @@ class CustomerTarget(models.Model):
     target_revenue = models.DecimalField(_("target revenue"), null=True, blank=True, **MONEY)
     target_profit = models.DecimalField(_("target profit"), null=True, blank=True, **MONEY)
     seasonality = models.JSONField(_("monthly distribution %"), null=True, blank=True)
+    #: The values above are the pair's proposal, never approved yet.
     proposed_by_pair = models.BooleanField(default=False)
+    # A rep's change to an APPROVED target waits here, beside the approved values above, until a
+    # manager approves it (copied over) or rejects it (cleared); the approved values never change.
+    proposal_pending = models.BooleanField(_("change proposed"), default=False)
+    proposal_level = models.CharField(_("proposed level"), max_length=10, choices=Level, blank=True)
+    proposal_revenue = models.DecimalField(_("proposed revenue"), null=True, blank=True, **MONEY)
+    proposal_profit = models.DecimalField(_("proposed profit"), null=True, blank=True, **MONEY)
+    proposal_seasonality = models.JSONField(_("proposed monthly distribution %"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -236,3 +252,13 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} – {self.customer_id}"
+
+
+# Users and their roles are organisation records too: who invited whom, who got which role.
+register(
+    get_user_model(),
+    app="salesforce_tasks",
+    excluded_fields=["password", "last_login"],
+    m2m_fields=["groups"],
+    table_name="salesforce_tasks_historicaluser",
+)
