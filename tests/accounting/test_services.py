@@ -91,8 +91,8 @@ def test_waterfall_of_c1_by_hand(small_dataset):
     assert (w["revenue"], w["gross_margin"], w["financing"], w["profit"]) == (200000, 100000, 986, 61514)
     pools = {p["name"]: p for p in w["pools"]}
     assert pools["Sales"]["amount_cents"] == 30000 and pools["Handling"]["amount_cents"] == 7500
-    assert why_text(pools["Sales"], w["drivers"]) == "1 of 3 active customers × € 300.00 per customer"
-    assert why_text(pools["Handling"], w["drivers"]) == "1 order of 4 × € 75.00 per order"
+    assert why_text(pools["Sales"], w["drivers"]) == "1 of 3 active customers × €300.00 per customer"
+    assert why_text(pools["Handling"], w["drivers"]) == "1 order of 4 × €75.00 per order"
     [invoice] = w["invoices"]
     assert (invoice["invoice_id"], invoice["days_late"], invoice["cost"]) == ("I1", 30, 9.86)
     assert [s["end_cents"] for s in w["steps"]] == [200000, 100000, 100000, 70000, 62500, 61514, 61514]

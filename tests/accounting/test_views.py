@@ -115,7 +115,7 @@ def test_pools_page_shows_pools_and_reconciles(small_dataset, finance, django_as
         response = finance.get(reverse("accounting:pools") + "?period=2025")
     html = response.content.decode()
     assert "Handling" in html and "Sales" in html
-    assert "Reconciled to the cent: € 1,200.00 = € 1,200.00 allocated + € 0.00 unused capacity" in html
+    assert "Reconciled to the cent: €1,200.00 = €1,200.00 allocated + €0.00 unused capacity" in html
     assert "New pool" in html
 
 
@@ -219,7 +219,7 @@ def test_preview_shows_the_effect_without_saving(small_dataset, finance):
     response = finance.post(reverse("accounting:pool_preview"), pool_post(amount="300"), **HX)
     html = response.content.decode()
     assert "not saved" in html and "<html" not in html
-    assert "€ -100<" in html and "€ -200<" in html  # top: one customer, small: two
+    assert "-€100<" in html and "-€200<" in html  # top: one customer, small: two
     assert not CostPool.objects.filter(name="Marketing").exists()
     assert list(CustomerProfit.objects.values_list("id", "profit")) == profits
     invalid = finance.post(reverse("accounting:pool_preview"), pool_post(key="direct"), **HX).content.decode()
@@ -229,7 +229,7 @@ def test_preview_shows_the_effect_without_saving(small_dataset, finance):
 def test_preview_shows_unused_capacity(small_dataset, finance):
     data = pool_post(key="time_driven", amount="1000", capacity_minutes="100", minutes_per_order="10")
     html = finance.post(reverse("accounting:pool_preview"), data, **HX).content.decode()
-    assert "Unused capacity" in html and "€ 600.00" in html
+    assert "Unused capacity" in html and "€600.00" in html
 
 
 def test_edit_then_history_then_undo(small_dataset, finance, finance_user):
@@ -276,7 +276,7 @@ def test_profit_page(small_dataset, manager, django_assert_max_num_queries):
         response = manager.get(reverse("accounting:profit") + "?period=2025")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Profit per pyramid level" in html and "€ 615" in html
+    assert "Profit per pyramid level" in html and "€615" in html
     assert "Whale curve" in html and "The most profitable" in html
     assert "data-chart=" in html
 
@@ -285,7 +285,7 @@ def test_profit_page_shows_lossmaking_customers_in_scope(small_dataset, finance,
     with django_assert_max_num_queries(16):
         html = finance.get(reverse("accounting:profit") + "?period=2025").content.decode()
     assert html.index("Epsilon BV") < html.index("Delta BV")  # the largest loss first: -250 before -206.07
-    assert "€ -250.00" in html
+    assert "-€250.00" in html
     page = finance.get(reverse("accounting:profit_lossmaking") + "?period=2025&page=1", **HX).content.decode()
     assert page.lstrip().startswith('<section class="card" id="lossmaking">') and "Epsilon BV" in page
 
@@ -323,7 +323,7 @@ def test_profit_exports_match_the_page(small_dataset, finance):
         CustomerProfit.objects.filter(period=small_dataset[2025]).values_list("profit", flat=True)
     ) + Decimal("-20.00")
     html = finance.get(reverse("accounting:profit") + "?period=2025").content.decode()
-    assert "€ 615" in html and "€ -456" in html  # top and small profit as in the export
+    assert "€615" in html and "-€456" in html  # top and small profit as in the export
     xlsx = finance.get(reverse("accounting:profit") + "?period=2025&format=xlsx&table=levels")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert [c.value for c in sheet[1]][:2] == ["Level", "Customers"]
@@ -336,15 +336,15 @@ def test_profit_exports_match_the_page(small_dataset, finance):
 def test_waterfall_page_and_partial(small_dataset, finance):
     url = reverse("accounting:customer_waterfall", args=[pk_of("C1")])
     html = finance.get(url + "?period=2025").content.decode()
-    assert "<html" in html and "1 of 3 active customers × € 300.00 per customer" in html
-    assert "1 order of 4 × € 75.00 per order" in html
-    assert "€ 615.14" in html and "I1" in html
+    assert "<html" in html and "1 of 3 active customers × €300.00 per customer" in html
+    assert "1 order of 4 × €75.00 per order" in html
+    assert "€615.14" in html and "I1" in html
     partial = finance.get(url + "?period=2025", **HX).content.decode()
     assert partial.lstrip().startswith('<section id="waterfall"') and "<html" not in partial
     assert "computed once so far, so it is compared with the previous period" in partial
     assert "From period 2024 to 2025" in partial
     previous = finance.get(url + "?period=2025&compare=previous_period", **HX).content.decode()
-    assert "From period 2024 to 2025" in previous and "+€ 215.14" in previous
+    assert "From period 2024 to 2025" in previous and "+€215.14" in previous
     assert finance.get(url + "?period=2025&compare=yesterday").status_code == 400
 
 
@@ -375,5 +375,5 @@ def test_why_it_changed_after_an_order(small_dataset, finance, tmp_path):
     drain()
     url = reverse("accounting:customer_waterfall", args=[pk_of("C1")])
     html = finance.get(url + "?period=2025", **HX).content.decode()
-    assert "Other customers&#x27; drivers" in html and "+€ 15.00" in html
-    assert "€ 630.14" in html  # 615.14 + 15
+    assert "Other customers&#x27; drivers" in html and "+€15.00" in html
+    assert "€630.14" in html  # 615.14 + 15

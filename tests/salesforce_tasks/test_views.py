@@ -57,7 +57,7 @@ def test_rep_home_shows_my_portfolio_plan_kpis_and_months(rep_client, sales_forc
     assert "Delta BV" not in html  # C4 belongs to the other team
     assert "Epsilon BV" not in html  # C5 moved to pair B
     # pair A's revenue KPI: (2128.77 - 1000) / 2000 = 0.5644 -> 564.40; rep1 (outside, 60 %) gets 338.64
-    assert "€ 564.40" in html and "€ 338.64" in html
+    assert "€564.40" in html and "€338.64" in html
     assert "data-chart" in html and "Jan 2025" in html
     assert "Visit plan" in html and "never visited" in html
     assert "50 %" in html  # C1: 2000 of a 4000 target
@@ -244,8 +244,8 @@ def test_bonus_page_shows_the_hand_computed_bonus(client, sales_force):  # noqa:
     set_south_kpis(sales_force)
     client.force_login(sales_force.manager2)
     html = body(client.get("/sales/bonus/?period=2025"))
-    assert "€ 750.00" in html  # pair S: 600.00 (capped) + 150.00 + 0.00 (at the threshold)
-    assert "€ 425.00" in html and "€ 375.00" in html  # S-OUT: 375.00 + own 50.00; S-IN: 375.00
+    assert "€750.00" in html  # pair S: 600.00 (capped) + 150.00 + 0.00 (at the threshold)
+    assert "€425.00" in html and "€375.00" in html  # S-OUT: 375.00 + own 50.00; S-IN: 375.00
     assert "150 %" in html  # the capped attainment
     response = client.get("/sales/bonus/?period=2025&format=csv")
     rows = {r[0]: r for r in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))}
@@ -256,7 +256,7 @@ def test_rep_home_shows_my_bonus(client, sales_force):  # noqa: F811
     set_south_kpis(sales_force)
     client.force_login(sales_force.rep3)
     html = body(client.get("/sales/?period=2025"))
-    assert "€ 425.00" in html and "Delta BV" in html
+    assert "€425.00" in html and "Delta BV" in html
 
 
 def test_bonus_estimator_is_live_and_saves_nothing(client, sales_force):  # noqa: F811
@@ -266,8 +266,8 @@ def test_bonus_estimator_is_live_and_saves_nothing(client, sales_force):  # noqa
     response = client.get(f"/sales/bonus/estimate/?customer={c4.pk}&period=2025&revenue=400", HTTP_HX_REQUEST="true")
     html = body(response)
     # revenue 400 keeps the capped 600.00; margin 266.67 at the 2/3 rate: (266.67-150)/200 = 0.5834 -> 350.04
-    assert "€ 750.00" in html and "€ 950.04" in html
-    assert "+€ 200.04" in html
+    assert "€750.00" in html and "€950.04" in html
+    assert "+€200.04" in html
     assert CustomerTarget.objects.count() == 0
     response = client.get(f"/sales/bonus/estimate/?customer={c4.pk}&period=2025&revenue=abc")
     assert "Enter a number" in body(response)
@@ -278,13 +278,13 @@ def test_bonus_estimator_is_live_and_saves_nothing(client, sales_force):  # noqa
 def test_compare_revenue_and_profit_based_bonus(manager_client):
     response = manager_client.get("/sales/bonus/compare/?period=2025")
     html = body(response)
-    assert response.status_code == 200 and "Profit-based" in html and "€ 923.10" not in html
+    assert response.status_code == 200 and "Profit-based" in html and "€923.10" not in html
     html = body(
         manager_client.get(
             "/sales/bonus/compare/?period=2025&threshold_pct=100&target_pct=110&cap=1.5&base_amount=1000"
         )
     )
-    assert "€ 923.10" in html
+    assert "€923.10" in html
     response = manager_client.get(
         "/sales/bonus/compare/?period=2025&threshold_pct=100&target_pct=100&cap=1&base_amount=1"
     )
@@ -333,7 +333,7 @@ def test_reps_page_and_exports(manager_client, sales_force, django_assert_max_nu
     with django_assert_max_num_queries(25):
         response = manager_client.get("/sales/reps/?period=2025")
     html = body(response)
-    assert "€ 2,129" in html and "€ 151" in html  # pairs A and B
+    assert "€2,129" in html and "€151" in html  # pairs A and B
     assert "South" not in html
     response = manager_client.get("/sales/reps/?period=2025&format=csv&table=reps")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
