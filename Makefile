@@ -20,9 +20,16 @@ run: $(STAMP)
 	$(BIN)/python manage.py compilemessages_if_needed
 	$(BIN)/python manage.py load_demo --if-empty
 	$(BIN)/python manage.py demo_logins
-	@if [ -n "$$REDIS_URL" ]; then \
-	  $(BIN)/celery -A config worker -Q default,customers,accounting,scenarios,salesforce -B --concurrency 2 -l warning & \
+	@# With REDIS_URL: one worker on every queue and the beat (outbox sweeper) as its own process,
+	@# never a worker's -B (killing such a worker orphans its beat); both stop with the server.
+	@pids=""; \
+	if [ -n "$$REDIS_URL" ]; then \
+	  $(BIN)/celery -A config worker -Q default,customers,accounting,scenarios,salesforce --concurrency 2 -l warning & \
+	  pids="$$!"; \
+	  $(BIN)/celery -A config beat -l warning --schedule "$${TMPDIR:-/tmp}/klantwaarde-beat-schedule" & \
+	  pids="$$pids $$!"; \
 	fi; \
+	trap 'test -z "$$pids" || kill $$pids 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # Chromium for the browser tests (Debian's package; Playwright's own download does not work here).

@@ -112,3 +112,30 @@ def test_manifest_check_is_silent_in_development(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     assert static_manifest() == []
+
+
+def _celery_commands(path: Path) -> list[str]:
+    text = path.read_text().replace("\\\n", " ")
+    return [line for line in text.splitlines() if re.search(r"celery\S*[\"',]*\s.*\b(worker|beat)\b", line)]
+
+
+def test_beat_runs_as_its_own_process_never_inside_a_worker():
+    # Finding 14: a worker started with -B runs the beat inside it; killing the worker orphans the
+    # beat and restarting the worker starts a second one. Every way we start Celery keeps them apart.
+    files = [ROOT / "Procfile", ROOT / "Makefile", ROOT / "README.md", *sorted((ROOT / "deploy").rglob("*.service")),
+             *sorted((ROOT / "tests" / "services").glob("*.py"))]  # fmt: skip
+    embedded = []
+    for path in files:
+        for line in _celery_commands(path):
+            if re.search(r"\bworker\b", line) and re.search(r"(\s|[\"'])(-B|--beat)\b", line):
+                embedded.append(f"{path.relative_to(ROOT)}: {line.strip()}")
+    for path in files:
+        if path.suffix == ".py" and re.search(r"[\"'](-B|--beat)[\"']", path.read_text()):
+            embedded.append(f"{path.relative_to(ROOT)}: passes -B to a worker")
+    assert not embedded
+    procfile_beats = [line for line in _celery_commands(ROOT / "Procfile") if re.search(r"\bbeat\b", line)]
+    assert len(procfile_beats) == 1 and procfile_beats[0].startswith("beat:")
+    beat_units = [p.name for p in (ROOT / "deploy" / "systemd").glob("*.service") if " beat " in p.read_text()]
+    assert beat_units == ["klantwaarde-beat.service"]
+    makefile_run = (ROOT / "Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert re.search(r"celery -A config beat\b", makefile_run)

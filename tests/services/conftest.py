@@ -70,13 +70,17 @@ class Workers:
     def __init__(self, env: dict, tmp_path: Path):
         self.env, self.tmp_path, self.procs = env, tmp_path, {}
 
-    def start(self, name: str, *, beat: bool = False, extra_env: dict | None = None,
-              queues: str = QUEUES) -> subprocess.Popen:
+    def start(self, name: str, *, extra_env: dict | None = None, queues: str = QUEUES) -> subprocess.Popen:
         args = [CELERY, "-A", "config", "worker", "-P", "solo", "-Q", queues, "-n", f"{name}@%h", "-l", "warning",
                 "--without-gossip", "--without-mingle", "--without-heartbeat"]
-        if beat:
-            args += ["-B", "-s", str(self.tmp_path / f"beat-{name}")]
         return self.spawn(name, args, extra_env)
+
+    def start_beat(self, name: str = "beat") -> subprocess.Popen:
+        """The one beat (the outbox sweeper) as its own process, as in production: never a worker's -B."""
+        running = [n for n, p in self.procs.items() if n.startswith("beat") and p.poll() is None]
+        assert not running, f"a beat is running already ({running}): exactly one beat"
+        return self.spawn(name, [CELERY, "-A", "config", "beat", "-l", "warning",
+                                 "-s", str(self.tmp_path / f"schedule-{name}")])
 
     def spawn(self, name: str, args: list[str], extra_env: dict | None = None) -> subprocess.Popen:
         log = open(self.tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process

@@ -33,7 +33,8 @@ def wait_port(port: int, timeout: float = 30) -> None:
 def test_two_web_nodes_three_workers_converge(pipeline, tmp_path):
     from tests.services.conftest import free_port
 
-    pipeline.start("customers", queues="customers,default", beat=True)
+    pipeline.start("customers", queues="customers,default")
+    pipeline.start_beat()
     pipeline.start("accounting", queues="accounting")
     pipeline.start("scenarios", queues="scenarios,salesforce")
     ports = [free_port(), free_port()]

@@ -121,8 +121,9 @@ CHANGES = st.lists(
 
 
 def test_random_interleavings_converge(pipeline, tmp_path):
-    pipeline.start("w1", beat=True)
+    pipeline.start("w1")
     pipeline.start("w2")
+    pipeline.start_beat()
     build_data(tmp_path)
     wait_converged(pipeline)
     assert_matches_from_scratch()
@@ -142,7 +143,8 @@ def test_burst_coalesces(pipeline, tmp_path):
     # Each recompute holds 0.3 s longer, so the 200 commits arrive faster than one recompute:
     # the events must coalesce instead of queueing 200 recomputations.
     slow = {"KLANTWAARDE_FAULT_DELAY_S": "0.3"}
-    pipeline.start("w1", beat=True, extra_env=slow)
+    pipeline.start("w1", extra_env=slow)
+    pipeline.start_beat()
     pipeline.start("w2", extra_env=slow)
     build_data(tmp_path)
     wait_converged(pipeline)
@@ -157,7 +159,8 @@ def test_burst_coalesces(pipeline, tmp_path):
 
 
 def test_redis_down_while_writing_then_back(pipeline, redis_server, tmp_path):
-    pipeline.start("w1", beat=True)
+    pipeline.start("w1")
+    pipeline.start_beat()
     build_data(tmp_path)
     wait_converged(pipeline)
     redis_server.stop()
@@ -165,8 +168,8 @@ def test_redis_down_while_writing_then_back(pipeline, redis_server, tmp_path):
         apply_change("order_new", i, 500 + i)
     assert Computation.objects.filter(computed__lt=F("requested")).exists()
     redis_server.start()
-    pipeline.kill("w1", sig=15)
-    pipeline.start("w1b", beat=True)
+    pipeline.kill("w1", sig=15)  # the beat keeps running on its own, as under systemd
+    pipeline.start("w1b")
     wait_converged(pipeline)
     assert_matches_from_scratch()
 
@@ -188,6 +191,7 @@ def test_worker_killed_mid_recompute(pipeline, tmp_path):
         raise AssertionError("the slow worker never started the recompute\n" + pipeline.logs())
     pipeline.kill("slow")
     assert Computation.objects.filter(computed__lt=F("requested")).exists()
-    pipeline.start("rescuer", beat=True)
+    pipeline.start("rescuer")
+    pipeline.start_beat()
     wait_converged(pipeline)
     assert_matches_from_scratch()
