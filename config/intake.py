@@ -15,6 +15,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +56,11 @@ class ImportFailed(Exception):
         super().__init__(_("%(total)s error(s) in the file; nothing was imported.") % {"total": self.total})
 
 
+def _shown(value: object) -> str:
+    """A cell value as an error message shows it: the first 80 characters, a NUL made visible."""
+    return str(value)[:80].replace("\x00", "\\x00")
+
+
 @dataclass
 class ErrorList:
     errors: list[RowError] = field(default_factory=list)
@@ -61,7 +69,7 @@ class ErrorList:
     def add(self, row: int, column: str, value: object, reason: str) -> None:
         self.total += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append(RowError(int(row), column, "" if value is None else str(value)[:80], reason))
+            self.errors.append(RowError(int(row), column, "" if value is None else _shown(value), reason))
 
     def add_mask(self, chunk: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> None:
         """Add one error per row where ``mask`` is true (vectorised selection)."""
@@ -72,7 +80,7 @@ class ErrorList:
         room = MAX_REPORTED_ERRORS - len(self.errors)
         for rec in bad.head(max(room, 0)).itertuples(index=False):
             value = rec[1] if len(rec) > 1 else ""
-            self.errors.append(RowError(int(rec[0]), column, "" if pd.isna(value) else str(value)[:80], reason))
+            self.errors.append(RowError(int(rec[0]), column, "" if pd.isna(value) else _shown(value), reason))
 
     def raise_if_any(self) -> None:
         if self.total:
@@ -122,7 +130,10 @@ def _check_header(columns: list[str], layout: Layout) -> list[RowError]:
 def read_chunks(path: str | Path, layout: Layout, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     """Yield DataFrames of strings (missing optional columns as empty strings) with ``_row``.
 
-    Raises ImportFailed for an unreadable file or a bad header.
+    Raises ImportFailed for an unreadable file, a bad header, a file past the size limits
+    (checked before the contents are read), rows with more or fewer fields than the header, or
+    text holding NUL characters. Error messages name ``path.name``: store an upload under its
+    own file name (see ``customers.views.run_uploaded_import``).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -134,17 +145,91 @@ def read_chunks(path: str | Path, layout: Layout, chunk_rows: int = CHUNK_ROWS) 
         raise ImportFailed([RowError(0, "", path.name, _("unsupported file type: upload a .csv or .xlsx file"))])
 
 
-def _finish_chunk(df: pd.DataFrame, layout: Layout, first_row: int) -> pd.DataFrame:
+def _limit(name: str) -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, name))
+
+
+def _file_error(reason: str, value: str = "") -> ImportFailed:
+    return ImportFailed([RowError(0, "", value, reason)])
+
+
+def _finish_chunk(df: pd.DataFrame, layout: Layout, rows: np.ndarray) -> pd.DataFrame:
+    """Select and strip the layout's columns, number the rows, drop blank rows, refuse NUL text."""
     for col in layout.optional:
         if col not in df.columns:
             df[col] = ""
     df = df[list(layout.all)].fillna("")
     for col in layout.all:
         df[col] = df[col].astype(str).str.strip()
-    df.insert(0, "_row", np.arange(first_row, first_row + len(df), dtype=np.int64))
+    df.insert(0, "_row", rows.astype(np.int64))
+    errors = ErrorList()
+    for col in layout.all:
+        errors.add_mask(df, df[col].str.contains("\x00", regex=False), col, nul_reason())
+    errors.raise_if_any()
     # Entirely empty rows (Excel leaves them) are skipped.
     blank = (df[list(layout.all)] == "").all(axis=1)
     return df.loc[~blank].reset_index(drop=True)
+
+
+def nul_reason() -> str:
+    return _("the text holds a NUL (\\x00) character; remove it (a database cannot store it)")
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def _not_utf8() -> ImportFailed:
+    return _file_error(_("the file is not UTF-8 text: save it as 'CSV UTF-8' or as .xlsx"))
+
+
+def _check_csv_rows(path: Path, delimiter: str, width: int) -> None:
+    """One pass with the csv module before pandas reads the file: every record must have the
+    header's number of fields (pandas would silently take a surplus first field as the index, or
+    pad a short row), no field may pass ``IMPORT_MAX_FIELD_CHARS`` and the file may hold at most
+    ``IMPORT_MAX_ROWS`` records. Row numbers are records: the header is row 1."""
+    max_rows = _limit("IMPORT_MAX_ROWS")
+    max_field = _limit("IMPORT_MAX_FIELD_CHARS")
+    errors = ErrorList()
+    row = 1
+    csv.field_size_limit(max_field)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            next(reader, None)
+            while True:
+                try:
+                    fields = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    row += 1
+                    errors.add(
+                        row, "", "", _("the row cannot be read (%(problem)s); check its quotes") % {"problem": exc}
+                    )
+                    if errors.total >= MAX_REPORTED_ERRORS:
+                        break
+                    continue
+                row += 1
+                n = len(fields)
+                if n != width and n and not (n == 1 and not fields[0].strip()):
+                    errors.add(
+                        row,
+                        "",
+                        "",
+                        _("the row has %(n)s fields and the header %(width)s; check the separators and quotes in it")
+                        % {"n": n, "width": width},
+                    )
+                    if errors.total >= MAX_REPORTED_ERRORS:
+                        break
+                if row - 1 > max_rows:
+                    raise _file_error(
+                        _("the file has more than %(max)s rows; split it into smaller files") % {"max": max_rows}
+                    )
+    except UnicodeDecodeError:
+        raise _not_utf8() from None
+    errors.raise_if_any()
 
 
 def _read_csv(path: Path, layout: Layout, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -152,16 +237,17 @@ def _read_csv(path: Path, layout: Layout, chunk_rows: int) -> Iterator[pd.DataFr
         with open(path, encoding="utf-8-sig") as fh:
             first_line = fh.readline()
     except UnicodeDecodeError:
-        raise ImportFailed(
-            [RowError(0, "", "", _("the file is not UTF-8 text: save it as 'CSV UTF-8' or as .xlsx"))]
-        ) from None
+        raise _not_utf8() from None
     if not first_line.strip():
         raise ImportFailed([RowError(1, "", "", _("the file is empty: the first row must hold the column names"))])
     delimiter = _sniff_delimiter(first_line)
     header = [_normalise_header(h) for h in next(csv.reader(io.StringIO(first_line), delimiter=delimiter))]
+    if any("\x00" in h for h in header):
+        raise ImportFailed([RowError(1, "", "", nul_reason())])
     problems = _check_header(header, layout)
     if problems:
         raise ImportFailed(problems)
+    _check_csv_rows(path, delimiter, len(header))
     try:
         reader = pd.read_csv(
             path,
@@ -170,8 +256,10 @@ def _read_csv(path: Path, layout: Layout, chunk_rows: int) -> Iterator[pd.DataFr
             keep_default_na=False,
             encoding="utf-8-sig",
             chunksize=chunk_rows,
-            header=0,
+            header=None,
+            skiprows=1,
             names=header,
+            index_col=False,  # never the first column as the index (a ragged file would lose it)
             skip_blank_lines=False,
             on_bad_lines="error",
             engine="c",
@@ -179,24 +267,108 @@ def _read_csv(path: Path, layout: Layout, chunk_rows: int) -> Iterator[pd.DataFr
         next_row = 2
         for chunk in reader:
             n = len(chunk)
-            yield _finish_chunk(chunk, layout, next_row)
+            yield _finish_chunk(chunk, layout, np.arange(next_row, next_row + n))
             next_row += n
     except UnicodeDecodeError:
-        raise ImportFailed(
-            [RowError(0, "", "", _("the file is not UTF-8 text: save it as 'CSV UTF-8' or as .xlsx"))]
-        ) from None
+        raise _not_utf8() from None
     except pd.errors.ParserError as exc:
-        raise ImportFailed(
-            [
-                RowError(
-                    0,
-                    "",
-                    "",
-                    _("the CSV could not be read (%(problem)s); check quotes and the number of columns per row")
-                    % {"problem": exc},
-                )
-            ]
+        raise _file_error(
+            _("the CSV could not be read (%(problem)s); check quotes and the number of columns per row")
+            % {"problem": exc}
         ) from None
+
+
+# --- XLSX ---------------------------------------------------------------------------------------
+
+
+def _count_elements(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, names: tuple[bytes, ...], limits: tuple[int, ...]
+) -> list[int]:
+    """Count the elements called ``names`` in one part by streaming it (memory: one block),
+    stopping as soon as one count passes its limit.
+
+    ``bytes.count`` on ``<name`` followed by each character that may end a tag name (a regular
+    expression is ten times slower); a namespace prefix (``<x:row``) is counted by a pattern only
+    in the blocks that hold one.
+    """
+    ends = (b" ", b">", b"/", b"\t", b"\n", b"\r")
+    prefixed = [re.compile(rb"<[A-Za-z_][\w.-]*:" + name + rb"[\s>/]") for name in names]
+    counts = [0] * len(names)
+    carry = b""
+    with archive.open(info) as part:
+        while True:
+            block = part.read(1 << 20)
+            data = carry + block
+            if block:
+                cut = data.rfind(b"<")
+                data, carry = (data[:cut], data[cut:]) if cut >= 0 else (data, b"")
+            else:
+                data += b" "
+            for i, name in enumerate(names):
+                counts[i] += sum(data.count(b"<" + name + end) for end in ends)
+                if b":" + name in data:
+                    counts[i] += len(prefixed[i].findall(data))
+            if not block or any(n > limit for n, limit in zip(counts, limits, strict=True)):
+                return counts
+
+
+def _check_xlsx_bounds(path: Path) -> None:
+    """Refuse a workbook that would exhaust a worker, before openpyxl reads any of it.
+
+    The zip's directory gives every part's uncompressed size (zipfile never inflates a part past
+    the size it declares: the checksum would fail), so decompression bombs are refused from the
+    directory alone. Then shared strings (held in memory by any reader), rows and cells are counted
+    by streaming the parts. Limits: ``IMPORT_XLSX_MAX_PART_BYTES`` (any part but a worksheet:
+    shared strings, styles, ...), ``IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES`` (all parts),
+    ``IMPORT_XLSX_MAX_SHARED_STRINGS``, ``IMPORT_XLSX_MAX_ROWS``, ``IMPORT_XLSX_MAX_CELLS``.
+    """
+    max_total = _limit("IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES")
+    max_part = _limit("IMPORT_XLSX_MAX_PART_BYTES")
+    max_strings = _limit("IMPORT_XLSX_MAX_SHARED_STRINGS")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            sheets = [i for i in infos if re.fullmatch(r"xl/worksheets/[^/]+\.xml", i.filename, re.IGNORECASE)]
+            for info in infos:
+                if info not in sheets and info.file_size > max_part:
+                    raise _file_error(
+                        _("the part '%(part)s' of the workbook unpacks to %(size)s MB; the limit is %(max)s MB")
+                        % {"part": info.filename, "size": info.file_size // 2**20, "max": max_part // 2**20}
+                    )
+            total = sum(info.file_size for info in infos)
+            if total > max_total:
+                raise _file_error(
+                    _("the workbook unpacks to %(size)s MB; the limit is %(max)s MB: save the data as CSV")
+                    % {"size": total // 2**20, "max": max_total // 2**20}
+                )
+            for info in infos:
+                if info.filename.lower().endswith("sharedstrings.xml"):
+                    (count,) = _count_elements(archive, info, (b"si",), (max_strings,))
+                    if count > max_strings:
+                        raise _file_error(
+                            _("the workbook holds more than %(max)s different texts; save it as CSV")
+                            % {"max": max_strings}
+                        )
+            for info in sheets:
+                rows, cells = _count_elements(
+                    archive, info, (b"row", b"c"), (_limit("IMPORT_XLSX_MAX_ROWS"), _limit("IMPORT_XLSX_MAX_CELLS"))
+                )
+                _check_sheet_size(rows, cells)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error, ValueError):
+        raise _file_error(_("the file is not a readable .xlsx workbook"), path.name) from None
+
+
+def _check_sheet_size(rows: int, cells: int) -> None:
+    if rows > _limit("IMPORT_XLSX_MAX_ROWS"):
+        raise _file_error(
+            _("the sheet has more than %(max)s rows; split the file or save it as CSV")
+            % {"max": _limit("IMPORT_XLSX_MAX_ROWS")}
+        )
+    if cells > _limit("IMPORT_XLSX_MAX_CELLS"):
+        raise _file_error(
+            _("the sheet has more than %(max)s cells; split the file or save it as CSV")
+            % {"max": _limit("IMPORT_XLSX_MAX_CELLS")}
+        )
 
 
 def _cell_text(value: object) -> str:
@@ -211,38 +383,80 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _sheet_rows(wb, ws) -> Iterator[tuple[int, dict[int, object]]]:
+    """(row number, {column number: value}) for every row element of the sheet, sparse: no filler
+    rows for gaps in the numbering and no filler cells (openpyxl's ``iter_rows`` makes both, which
+    one cell in row 1,000,000 or column XFD turns into millions)."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    with wb._archive.open(ws._worksheet_path) as source:
+        parser = WorkSheetParser(
+            source,
+            wb.shared_strings,
+            data_only=True,
+            epoch=wb.epoch,
+            date_formats=wb._date_formats,
+            timedelta_formats=wb._timedelta_formats,
+        )
+        for number, cells in parser.parse():
+            yield number, {cell["column"]: cell["value"] for cell in cells if cell["value"] is not None}
+
+
 def _read_xlsx(path: Path, layout: Layout, chunk_rows: int) -> Iterator[pd.DataFrame]:
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
 
+    _check_xlsx_bounds(path)
+    unreadable = _file_error(_("the file is not a readable .xlsx workbook"), path.name)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable workbook
-        raise ImportFailed([RowError(0, "", path.name, _("the file is not a readable .xlsx workbook"))]) from None
+        raise unreadable from None
+    max_rows = _limit("IMPORT_XLSX_MAX_ROWS")
     try:
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        try:
-            header = [_normalise_header(h) for h in next(rows)]
-        except StopIteration:
-            raise ImportFailed(
-                [RowError(1, "", "", _("the sheet is empty: row 1 must hold the column names"))]
-            ) from None
+        rows = _sheet_rows(wb, wb.worksheets[0])
+        first = next(rows, None)
+        if first is None or first[0] != 1 or not first[1]:
+            raise ImportFailed([RowError(1, "", "", _("the sheet is empty: row 1 must hold the column names"))])
+        cells = first[1]
+        header = [_normalise_header(cells.get(col)) for col in range(1, max(cells) + 1)]
         while header and not header[-1]:
             header.pop()
         problems = _check_header(header, layout)
         if problems:
             raise ImportFailed(problems)
         width = len(header)
+        errors = ErrorList()
         buf: list[list[str]] = []
-        next_row = 2
-        for values in rows:
-            buf.append([_cell_text(v) for v in list(values)[:width]] + [""] * max(0, width - len(values)))
+        numbers: list[int] = []
+        for number, cells in rows:
+            if number > max_rows:  # a row numbered past the limit (the count was checked already)
+                _check_sheet_size(number, 0)
+            beyond = [col for col in cells if col > width and _cell_text(cells[col]).strip()]
+            if beyond:
+                col = min(beyond)
+                errors.add(
+                    number,
+                    get_column_letter(col),
+                    cells[col],
+                    _("a value beyond the last column of the header (%(width)s columns); remove it or name its column")
+                    % {"width": width},
+                )
+                continue
+            if errors.total:
+                continue  # only the structural errors are reported; stop building chunks
+            buf.append([_cell_text(cells.get(col)) for col in range(1, width + 1)])
+            numbers.append(number)
             if len(buf) >= chunk_rows:
-                yield _finish_chunk(pd.DataFrame(buf, columns=header), layout, next_row)
-                next_row += len(buf)
-                buf = []
+                yield _finish_chunk(pd.DataFrame(buf, columns=header), layout, np.array(numbers))
+                buf, numbers = [], []
+        errors.raise_if_any()
         if buf:
-            yield _finish_chunk(pd.DataFrame(buf, columns=header), layout, next_row)
+            yield _finish_chunk(pd.DataFrame(buf, columns=header), layout, np.array(numbers))
+    except ImportFailed:
+        raise
+    except Exception:  # noqa: BLE001 - a broken part found while streaming the sheet
+        raise unreadable from None
     finally:
         wb.close()
 
@@ -316,6 +530,7 @@ IMPORT_KINDS: dict[str, str] = {
     "invoices": "accounting.services.invoices_import",
     "visits": "salesforce_tasks.services.visits_import",
     "surveys": "scenarios.services.surveys_import",
+    "organisation": "salesforce_tasks.organisation.services.organisation_import",
 }
 
 

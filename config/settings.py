@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "config.sanitize.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.roles.NoRoleMiddleware",  # a signed-in user without a role sees only the page that says so
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -166,6 +167,16 @@ LOGOUT_REDIRECT_URL = "login"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(500 * 1024 * 1024)))
+# Bounds every import (CLI, upload page, API) checks before it reads a file (config/intake.py):
+# a small upload must not exhaust a worker. An .xlsx is refused from its zip directory and a
+# streaming count of its parts; Excel itself stops at 1,048,576 rows.
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "10000000"))
+IMPORT_MAX_FIELD_CHARS = int(os.environ.get("IMPORT_MAX_FIELD_CHARS", "100000"))
+IMPORT_XLSX_MAX_ROWS = int(os.environ.get("IMPORT_XLSX_MAX_ROWS", "1048576"))
+IMPORT_XLSX_MAX_CELLS = int(os.environ.get("IMPORT_XLSX_MAX_CELLS", "20000000"))
+IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES", str(1024 * 1024 * 1024)))
+IMPORT_XLSX_MAX_PART_BYTES = int(os.environ.get("IMPORT_XLSX_MAX_PART_BYTES", str(64 * 1024 * 1024)))
+IMPORT_XLSX_MAX_SHARED_STRINGS = int(os.environ.get("IMPORT_XLSX_MAX_SHARED_STRINGS", "1000000"))
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -173,7 +184,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["config.roles.HasAnyRole"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -198,7 +209,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Customer profitability, customer value and sales-force workflow.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": ["config.roles.HasAnyRole"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -6,7 +6,6 @@ page, or a partial of the same template when htmx asks for one (``HX-Target`` na
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
@@ -32,7 +31,8 @@ from config import pages
 from config.export import table_response
 from config.intake import IMPORT_KINDS, ImportFailed, Layout, run_import
 from config.roles import FINANCE, MANAGER, has_role, require_role
-from salesforce_tasks.selectors import customer_scope, customer_scope_ids
+from customers import policy
+from customers.policy import customer_scope, customer_scope_ids
 
 from . import reports, selectors
 from .models import Level, Period, PyramidSchemeKind
@@ -820,19 +820,21 @@ class ImportForm(forms.Form):
 
 
 def run_uploaded_import(*, kind: str, upload, acting_user):
-    """Save an uploaded file to a temporary file with its own suffix and run the kind's import.
+    """Save an uploaded file to a temporary folder under its own name and run the kind's import.
 
     Raises ``ImportFailed`` (nothing written) or returns the importer's result. Shared by the page
     and the API.
     """
-    suffix = Path(upload.name or "").suffix.lower()
-    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as tmp:
-        for chunk in upload.chunks():
-            tmp.write(chunk)
-    try:
-        return run_import(kind, tmp.name, acting_user=acting_user)
-    finally:
-        os.unlink(tmp.name)
+    if not policy.may_import(acting_user, kind):
+        raise PermissionDenied(_("Your role may not import this kind of file."))
+    # Stored under the user's own file name (in a private directory), so every error names it.
+    name = Path(upload.name or "").name.replace("\x00", "") or f"upload-{kind}.csv"
+    with tempfile.TemporaryDirectory(prefix="kw-import-") as folder:
+        path = Path(folder) / name[-200:]
+        with open(path, "wb") as tmp:
+            for chunk in upload.chunks():
+                tmp.write(chunk)
+        return run_import(kind, path, acting_user=acting_user)
 
 
 def import_result_dict(result) -> dict:
@@ -841,10 +843,12 @@ def import_result_dict(result) -> dict:
     return {k: v for k, v in vars(result).items() if not k.startswith("_")}
 
 
-def _kinds_with_layouts() -> list[dict]:
+def _kinds_with_layouts(user) -> list[dict]:
+    allowed = policy.import_kinds_for(user)
     return [
         {"kind": kind, "label": IMPORT_KIND_LABELS.get(kind, kind), "layout": import_layout(kind)}
         for kind in IMPORT_KINDS
+        if kind in allowed
     ]
 
 
@@ -852,7 +856,7 @@ def _kinds_with_layouts() -> list[dict]:
 @require_http_methods(["GET", "POST"])
 def import_page(request):
     require_role(request.user, MANAGER, FINANCE)
-    context = {"kinds": _kinds_with_layouts(), "max_mb": round(settings.IMPORT_MAX_UPLOAD_BYTES / 2**20)}
+    context = {"kinds": _kinds_with_layouts(request.user), "max_mb": round(settings.IMPORT_MAX_UPLOAD_BYTES / 2**20)}
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -867,7 +871,8 @@ def import_page(request):
     else:
         form = ImportForm(initial={"kind": request.GET.get("kind", "customers")})
     context["form"] = form
-    return render(request, "customers/import.html", context)
+    # A refused file is a bad request, as on the API (the page shows every bad row).
+    return render(request, "customers/import.html", context, status=400 if "failed" in context else 200)
 
 
 @login_required

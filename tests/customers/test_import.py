@@ -41,7 +41,7 @@ def test_bad_file_lists_every_error_and_imports_nothing(client, small_dataset, m
         reverse("customers:import"), {"kind": "customers", "file": upload("customers.csv", BAD_CUSTOMERS)}
     )
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Nothing was imported" in html and "4 errors" in html
     table = html.split('<table class="errors">')[1].split("</table>")[0]
     assert '<td class="num">3</td><td>name</td>' in table
@@ -68,7 +68,7 @@ def test_good_file_is_imported_with_counts(client, small_dataset, finance_user):
         reverse("customers:import"), {"kind": "customers", "file": upload("customers.csv", GOOD_CUSTOMERS)}
     )
     html = response.content.decode()
-    assert 'id="import-result"' in html and "File of customers: 2 rows read, 2 new, 0 updated." in html
+    assert 'id="import-result"' in html and "File of customers: 2 rows read, 2 new, 0 updated, 0 unchanged." in html
     assert Customer.objects.count() == before + 2
     assert Customer.objects.get(external_id="N2").status == "prospect"
 
