@@ -13,10 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.bulk import replace_rows
+from config.dates import date_window_reason, outside_date_window
 from config.eventbus import publish
 from config.intake import ErrorList, Layout, parse_date, parse_money_cents, parse_number, read_chunks, too_long
+from customers import policy
 from customers.models import Customer, Period
-from customers.services import ImportResult, periods_ensure
+from customers.period_services import closed_period_message, closed_period_names, period_writable
+from customers.services import ImportResult, periods_for_write, periods_outside_window
 
 from . import allocation, selectors
 from .events import CostsChanged, InvoicesChanged, ProfitRecomputed
@@ -242,6 +245,7 @@ def cost_pool_validate(pool: CostPool) -> None:
 
 
 def cost_pool_create(*, period: Period, acting_user, **values) -> CostPool:
+    period_writable(period)
     pool = CostPool(period=period, **values)
     cost_pool_validate(pool)
     with transaction.atomic():
@@ -252,6 +256,7 @@ def cost_pool_create(*, period: Period, acting_user, **values) -> CostPool:
 
 
 def cost_pool_update(*, pool: CostPool, acting_user, **values) -> CostPool:
+    period_writable(pool.period_id)
     for key, value in values.items():
         setattr(pool, key, value)
     cost_pool_validate(pool)
@@ -263,6 +268,7 @@ def cost_pool_update(*, pool: CostPool, acting_user, **values) -> CostPool:
 
 
 def cost_pool_delete(*, pool: CostPool, acting_user) -> None:
+    period_writable(pool.period_id)
     with transaction.atomic():
         pool._history_user = acting_user
         period_id = pool.period_id
@@ -281,6 +287,7 @@ def cost_pool_revert(*, pool: CostPool, history_id: int, acting_user) -> CostPoo
 
 
 def period_finance_update(*, period: Period, interest_rate: Decimal, acting_user) -> PeriodFinance:
+    period_writable(period, field="interest_rate")
     finance = PeriodFinance.objects.filter(period=period).first() or PeriodFinance(period=period)
     finance.interest_rate = interest_rate
     finance.full_clean()
@@ -315,10 +322,12 @@ INVOICE_LAYOUT = Layout(("customer_id", "invoice_id", "amount", "issued", "due")
 
 
 def cost_pools_import(*, path: str | Path, acting_user=None, progress=None) -> ImportResult:
-    """Upsert cost pools by (period, pool name); all or nothing."""
+    """Upsert cost pools by (period, pool name); all or nothing. Finance only."""
+    policy.import_scope(acting_user, "costs")
     customers = dict(Customer.objects.values_list("external_id", "id"))
     errors = ErrorList()
     frames = []
+    closed = {str(name) for name in closed_period_names()}
     for chunk in read_chunks(path, COST_LAYOUT):
         errors.add_mask(
             chunk,
@@ -326,6 +335,11 @@ def cost_pools_import(*, path: str | Path, acting_user=None, progress=None) -> I
             "period",
             "write the period as the fiscal year in which it starts, e.g. 2024",
         )
+        for name in sorted(closed & set(chunk["period"])):
+            errors.add_mask(chunk, chunk["period"] == name, "period", closed_period_message(name))
+        names = {int(p) for p in chunk["period"] if p.isdigit()}
+        for name in periods_outside_window(names=names):
+            errors.add_mask(chunk, chunk["period"] == str(name), "period", date_window_reason())
         errors.add_mask(chunk, chunk["pool"] == "", "pool", "missing pool name")
         errors.add_mask(chunk, too_long(chunk["pool"], 100), "pool", "longer than 100 characters")
         amount, bad = parse_money_cents(chunk["amount"])
@@ -376,7 +390,7 @@ def cost_pools_import(*, path: str | Path, acting_user=None, progress=None) -> I
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     result = ImportResult("costs")
     with transaction.atomic():
-        period_ids = periods_ensure(names={int(p) for p in data["period"].unique()}) if len(data) else {}
+        period_ids = periods_for_write(names={int(p) for p in data["period"].unique()}) if len(data) else {}
         existing = {
             (p, n): pk
             for pk, p, n in CostPool.objects.filter(period_id__in=period_ids.values()).values_list(
@@ -400,14 +414,18 @@ def cost_pools_import(*, path: str | Path, acting_user=None, progress=None) -> I
             )
             pool_pk = existing.get((pid, r.pool))
             pool = CostPool.objects.get(pk=pool_pk) if pool_pk else CostPool(period_id=pid, name=r.pool)
+            result.rows += 1
+            if pool_pk and all(getattr(pool, k) == v for k, v in values.items()):
+                result.unchanged += 1
+                continue
             for k, v in values.items():
                 setattr(pool, k, v)
             pool._history_user = acting_user
             pool.save()
             result.created += pool_pk is None
             result.updated += pool_pk is not None
-            result.rows += 1
-        publish(CostsChanged(period_ids=tuple(period_ids.values())))
+        if result.created or result.updated:
+            publish(CostsChanged(period_ids=tuple(period_ids.values())))
         result.periods = sorted(int(p) for p in period_ids)
     return result
 
@@ -417,20 +435,33 @@ def invoices_import(*, path: str | Path, acting_user=None, progress=None) -> Imp
     from customers.selectors import pyramid_settings_get
     from customers.services import fiscal_year_of
 
-    customers = dict(Customer.objects.values_list("external_id", "id"))
+    scope = policy.import_scope(acting_user, "invoices")
+    customers = scope.customers()
     errors, seen = ErrorList(), set()
     for chunk in read_chunks(path, INVOICE_LAYOUT):
         _validate_invoices(chunk, errors, customers, seen)
+        errors.add_mask(
+            chunk,
+            chunk["invoice_id"].isin(scope.foreign_keys(Invoice.objects.all(), chunk["invoice_id"])),
+            "invoice_id",
+            "this invoice id is an invoice of a customer outside your teams; you may not change it",
+        )
     errors.raise_if_any()
     start_month = pyramid_settings_get().fiscal_year_start_month
     result = ImportResult("invoices")
     touched: set[int] = set()
     with transaction.atomic():
-        known = set(Invoice.objects.values_list("external_id", flat=True))
+        fields = ("customer_id", "amount", "issued", "due", "paid", "period_id")
         for chunk in read_chunks(path, INVOICE_LAYOUT):
             chunk = _validate_invoices(chunk, ErrorList(), customers, set())
             fy = fiscal_year_of(chunk["issued_d"], start_month)
-            period_ids = periods_ensure(names=set(fy.unique().tolist()))
+            period_ids = periods_for_write(names=set(fy.unique().tolist()))
+            stored = {
+                row[0]: row[1:]
+                for row in Invoice.objects.filter(external_id__in=list(chunk["invoice_id"])).values_list(
+                    "external_id", *fields
+                )
+            }
             touched.update(
                 Invoice.objects.filter(external_id__in=list(chunk["invoice_id"])).values_list("period_id", flat=True)
             )
@@ -446,6 +477,14 @@ def invoices_import(*, path: str | Path, acting_user=None, progress=None) -> Imp
                 )
                 for r, y in zip(chunk.itertuples(index=False), fy, strict=True)
             ]
+            new = sum(o.external_id not in stored for o in objs)
+            objs = [o for o in objs if stored.get(o.external_id) != tuple(getattr(o, f) for f in fields)]
+            result.rows += len(chunk)
+            result.created += new
+            result.updated += len(objs) - new
+            result.unchanged += len(chunk) - len(objs)
+            if not objs:
+                continue
             Invoice.objects.bulk_create(
                 objs,
                 batch_size=2000,
@@ -454,11 +493,8 @@ def invoices_import(*, path: str | Path, acting_user=None, progress=None) -> Imp
                 update_fields=["customer", "amount", "issued", "due", "paid", "period"],
             )
             touched.update(period_ids.values())
-            new = int((~chunk["invoice_id"].isin(known)).sum())
-            result.created += new
-            result.updated += len(chunk) - new
-            result.rows += len(chunk)
-        publish(InvoicesChanged(period_ids=tuple(touched)))
+        if result.created or result.updated:
+            publish(InvoicesChanged(period_ids=tuple(touched)))
         result.periods = sorted(Period.objects.filter(id__in=touched).values_list("name", flat=True))
     return result
 
@@ -480,4 +516,33 @@ def _validate_invoices(chunk: pd.DataFrame, errors: ErrorList, customers: dict, 
     errors.add_mask(chunk, ~bad_i & ~bad_d & (due < issued), "due", "the due date is before the issue date")
     paid, bad_p = parse_date(chunk["paid"], required=False)
     errors.add_mask(chunk, bad_p, "paid", "not a date; write it as YYYY-MM-DD or leave it empty while open")
+    for column, parsed, bad_parse in (("issued", issued, bad_i), ("due", due, bad_d), ("paid", paid, bad_p)):
+        errors.add_mask(chunk, ~bad_parse & outside_date_window(parsed), column, date_window_reason())
     return chunk.assign(customer_pk=cust, amount_cents=amount, issued_d=issued, due_d=due, paid_d=paid)
+
+
+def cost_pools_copy(*, source: Period, target: Period, acting_user) -> int:
+    """Copy the cost pools of ``source`` (keys, weights, time-driven parameters, direct customer) and
+    its interest rate into ``target``; pools ``target`` already has by name are left alone. Returns
+    the number of pools copied. One transaction, history rows, CostsChanged on commit."""
+    period_writable(target)
+    if source.pk == target.pk:
+        raise ValidationError({"copy_pools_from": ["Copy the pools from another period."]})
+    taken = set(CostPool.objects.filter(period=target).values_list("name", flat=True))
+    copied = 0
+    with transaction.atomic():
+        for pool in CostPool.objects.filter(period=source).order_by("name"):
+            if pool.name in taken:
+                continue
+            values = {f: getattr(pool, f) for f in POOL_FIELDS if f != "customer"}
+            copy = CostPool(period=target, customer_id=pool.customer_id, **values)
+            copy._history_user = acting_user
+            copy.save()
+            copied += 1
+        rate = PeriodFinance.objects.filter(period=source).values_list("interest_rate", flat=True).first()
+        if rate is not None and not PeriodFinance.objects.filter(period=target).exists():
+            finance = PeriodFinance(period=target, interest_rate=rate)
+            finance._history_user = acting_user
+            finance.save()
+        publish(CostsChanged(period_ids=(target.id,)))
+    return copied

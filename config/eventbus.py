@@ -166,6 +166,10 @@ def run_stage(*, period_id: int, stage: str, compute: Callable[[int], None]) -> 
                 if row is None:
                     break
                 target = row["requested"]
+                if _period_closed(period_id):
+                    # A closed period's figures are frozen: the request is answered, nothing recomputed.
+                    Computation.objects.filter(period_id=period_id, stage=stage).update(computed=target)
+                    continue
                 started = time.monotonic()
                 report_progress(period_id, stage, 0)
                 with transaction.atomic():
@@ -183,6 +187,12 @@ def run_stage(*, period_id: int, stage: str, compute: Callable[[int], None]) -> 
         # A request whose task found the lock taken just before we let go is ours to do.
         if _dirty_row(period_id, stage) is None:
             return runs
+
+
+def _period_closed(period_id: int) -> bool:
+    from customers.models import Period
+
+    return Period.objects.filter(pk=period_id, closed=True).exists()
 
 
 def _dirty_row(period_id: int, stage: str) -> dict | None:

@@ -358,6 +358,7 @@ IMPORT_RULES: dict[str, tuple[str, ...]] = {
     "costs": (FINANCE,),
     "visits": (FINANCE, MANAGER),
     "surveys": (FINANCE, MANAGER),
+    "organisation": (MANAGER,),
 }
 IMPORT_ROLES: tuple[str, ...] = (FINANCE, INTEGRATION, MANAGER)
 
@@ -376,16 +377,34 @@ def may_import(user, kind: str) -> bool:
 
 @dataclass(frozen=True)
 class ImportScope:
-    """What one importer may touch: ``customer_ids``/``pair_codes`` None means everything."""
+    """What one import may touch: ``customer_ids``/``pair_codes`` None means everything."""
 
     customer_ids: frozenset[int] | None
     pair_codes: frozenset[str] | None
 
-    def allows_customer(self, customer_id: int | None) -> bool:
-        return self.customer_ids is None or customer_id in self.customer_ids
+    @property
+    def everything(self) -> bool:
+        return self.customer_ids is None
 
-    def allows_pair(self, code: str) -> bool:
-        return self.pair_codes is None or code in self.pair_codes
+    def customers(self) -> dict[str, int]:
+        """external_id -> id of the customers the import may write for (an outside one reads as unknown)."""
+        qs = Customer.objects.all() if self.customer_ids is None else Customer.objects.filter(pk__in=self.customer_ids)
+        return dict(qs.values_list("external_id", "id"))
+
+    def foreign_keys(self, queryset: QuerySet, keys: Iterable[str], *, key: str = "external_id") -> set[str]:
+        """The ``keys`` naming existing rows of ``queryset`` whose customer lies outside the scope
+        (an order or invoice id of another team's customer cannot be taken over by an import)."""
+        if self.customer_ids is None:
+            return set()
+        keys = list(set(keys))
+        found: set[str] = set()
+        for start in range(0, len(keys), 5000):
+            found.update(
+                queryset.filter(**{f"{key}__in": keys[start : start + 5000]})
+                .exclude(customer_id__in=self.customer_ids)
+                .values_list(key, flat=True)
+            )
+        return found
 
 
 EVERYTHING = ImportScope(None, None)
@@ -394,13 +413,18 @@ EVERYTHING = ImportScope(None, None)
 def import_scope(acting_user, kind: str) -> ImportScope:
     """The customers (by id) and owning pairs (by code) an import of ``kind`` by ``acting_user`` may touch.
 
-    ``acting_user`` None is the command line (the operator of the server): everything. Finance,
-    integration and superusers: everything. A manager: the customers and pairs of the teams they
-    manage. Rows outside it are row errors and the whole file is refused.
+    ``acting_user`` None is the command line (the operator of the server): everything. A user whose
+    role may not run ``kind`` gets ``PermissionDenied``. Finance, integration and superusers:
+    everything. A manager: the customers and pairs of the teams they manage; a row outside it is a
+    row error and nothing of the file is written.
     """
-    if acting_user is None or writes_everything(acting_user):
+    from django.core.exceptions import PermissionDenied
+
+    if acting_user is None:
         return EVERYTHING
-    if kind in ("visits", "surveys") and sees_everything(acting_user):
+    if not may_import(acting_user, kind):
+        raise PermissionDenied(_("Your role may not import %(kind)s.") % {"kind": kind})
+    if writes_everything(acting_user):
         return EVERYTHING
     teams = managed_teams(acting_user)
     ids = frozenset(Customer.objects.filter(pair__team__in=teams).values_list("id", flat=True))
@@ -408,13 +432,78 @@ def import_scope(acting_user, kind: str) -> ImportScope:
     return ImportScope(ids, codes)
 
 
-def out_of_scope_reason() -> str:
-    """The row error for a customer the importer may not touch: the same words as an unknown one."""
-    return _("unknown customer, or not one of the customers you may import for; check the id")
+# --- the organisation itself: teams, reps, pairs, users; periods; approvals; history -----------
 
 
-def ids_in(values: Iterable[int], scope: ImportScope) -> list[int]:
-    """The ids of ``values`` outside ``scope`` (for bulk checks)."""
-    if scope.customer_ids is None:
-        return []
-    return [v for v in values if v not in scope.customer_ids]
+def may_manage_organisation(user) -> bool:
+    """Managers set up their teams (reps, pairs, invitations); superusers everything."""
+    return bool(user.is_authenticated) and (user.is_superuser or MANAGER in user_roles(user))
+
+
+def may_manage_users(user) -> bool:
+    """Granting the manager or finance role, or changing another user's roles: administrators only."""
+    return bool(user.is_authenticated) and user.is_superuser
+
+
+def may_manage_periods(user) -> bool:
+    """Opening, closing and reopening periods: finance (and superusers)."""
+    return bool(user.is_authenticated) and (user.is_superuser or FINANCE in user_roles(user))
+
+
+def organisation_teams(user) -> QuerySet:
+    """Teams the user may change (reps, pairs, invitations, handovers): a manager's own, all for superusers."""
+    return managed_teams(user)
+
+
+def team_for_update(user, pk: int):
+    found = organisation_teams(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404(_("No such team in your scope."))
+    return found
+
+
+def rep_for_update(user, pk: int):
+    found = _org().SalesRep.objects.filter(team__in=organisation_teams(user), pk=pk).select_related("team").first()
+    if found is None:
+        raise Http404(_("No such rep in your scope."))
+    return found
+
+
+def pair_for_update(user, pk: int):
+    found = _org().RepPair.objects.filter(team__in=organisation_teams(user), pk=pk).select_related("team").first()
+    if found is None:
+        raise Http404(_("No such pair in your scope."))
+    return found
+
+
+def user_scope(user) -> QuerySet:
+    """Users whose account and roles the user sees: superusers all; a manager the reps of their teams."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.all()
+    if not user.is_authenticated:
+        return users.none()
+    if user.is_superuser:
+        return users
+    if MANAGER in user_roles(user):
+        return users.filter(Q(sales_rep__team__in=managed_teams(user)) | Q(pk=user.pk)).distinct()
+    return users.none()
+
+
+def decision_scope(user) -> tuple[QuerySet, QuerySet]:
+    """"Waiting for me": (proposed customer targets, proposed actions) the user may decide on.
+
+    A manager decides on the proposals of the teams they manage; nobody else decides.
+    """
+    org = _org()
+    if not (user.is_authenticated and (user.is_superuser or MANAGER in user_roles(user))):
+        return org.CustomerTarget.objects.none(), org.Action.objects.none()
+    customers = Customer.objects.filter(pair__team__in=managed_teams(user)).values("id")
+    targets = org.CustomerTarget.objects.filter(proposed_by_pair=True, customer_id__in=customers)
+    actions = org.Action.objects.filter(state=org.Action.State.PROPOSED, customer_id__in=customers)
+    return targets, actions
+
+
+def may_read_history_log(user) -> bool:
+    """The change log across records: managers (their teams' records) and finance (all)."""
+    return bool(user.is_authenticated) and (user.is_superuser or bool({MANAGER, FINANCE} & user_roles(user)))

@@ -19,10 +19,12 @@ from django.utils import timezone
 
 from config.eventbus import publish
 from config.intake import ErrorList, Layout, parse_date, parse_int, read_chunks, too_long
-from config.roles import FINANCE, MANAGER, REP, user_roles
+from config.roles import MANAGER, REP, user_roles
+from customers import policy
 from customers.models import Customer, Level, Period
+from customers.period_services import period_writable
 
-from . import portfolio, selectors
+from . import portfolio
 from .events import VisitsChanged
 from .models import BonusKpi, CustomerTarget, PortfolioAssignment, RepPair, SalesRep, Team, TeamTarget, Visit, VisitNorm
 
@@ -67,9 +69,9 @@ def customer_reassign(*, customer: Customer, pair: RepPair, acting_user) -> Port
 
     if not (acting_user.is_superuser or MANAGER in user_roles(acting_user)):
         raise PermissionDenied("Only a manager can move a customer to another pair.")
-    if not selectors.customer_scope(acting_user).filter(pk=customer.pk).exists():
+    if not policy.customer_scope(acting_user).filter(pk=customer.pk).exists():
         raise PermissionDenied("This customer is not in your teams.")
-    if not selectors.pairs_for_user(acting_user).filter(pk=pair.pk).exists():
+    if not policy.pairs_for_user(acting_user).filter(pk=pair.pk).exists():
         raise ValidationError({"pair": ["Choose a pair of one of your teams."]})
     today = timezone.localdate()
     with transaction.atomic():
@@ -121,7 +123,7 @@ def _check_visit_author(*, rep: SalesRep, acting_user) -> None:
     roles = user_roles(acting_user)
     if REP in roles and rep.user_id == acting_user.id:
         return
-    if MANAGER in roles and selectors.managed_teams(acting_user).filter(pk=rep.team_id).exists():
+    if MANAGER in roles and policy.managed_teams(acting_user).filter(pk=rep.team_id).exists():
         return
     raise PermissionDenied("You can log visits only as yourself (or, as a manager, for a rep of your team).")
 
@@ -130,7 +132,7 @@ def _validate_visit(
     *, customer: Customer, date: dt.date, minutes: int, kind: str, outcome: str, next_step: str, acting_user
 ) -> None:
     errors: dict[str, list[str]] = {}
-    if acting_user is not None and not selectors.customer_scope(acting_user).filter(pk=customer.pk).exists():
+    if acting_user is not None and not policy.customer_scope(acting_user).filter(pk=customer.pk).exists():
         errors["customer"] = ["This customer is not in your portfolio."]
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_VISIT_MINUTES:
         errors["minutes"] = [f"Give the minutes as a whole number from 1 to {MAX_VISIT_MINUTES}."]
@@ -262,12 +264,10 @@ def visits_import(*, path: str | Path, acting_user=None, progress: Callable[[int
     from customers.selectors import pyramid_settings_get
     from customers.services import ImportResult, periods_ensure
 
-    if acting_user is not None and not (acting_user.is_superuser or user_roles(acting_user) & {MANAGER, FINANCE}):
-        raise PermissionDenied("Only managers and finance import visits.")
+    scope = policy.import_scope(acting_user, "visits")  # reps: PermissionDenied; managers: their teams
     reps = dict(SalesRep.objects.values_list("code", "id"))
     customers = dict(Customer.objects.values_list("external_id", "id"))
-    scope = selectors.customer_scope_ids(acting_user) if acting_user is not None else None
-    allowed = set(Customer.objects.filter(id__in=scope).values_list("id", flat=True)) if scope is not None else None
+    allowed = None if scope.everything else set(scope.customer_ids)
     today = pd.Timestamp(timezone.localdate())
     errors = ErrorList()
     for chunk in read_chunks(path, VISIT_LAYOUT):
@@ -355,10 +355,13 @@ def customer_target_set(
     target_profit: Decimal | None = None,
     seasonality: list | None = None,
 ) -> CustomerTarget:
-    """Set a customer's target for a period. A manager's target stands; a rep's is a proposal
-    (proposed_by_pair=True) until a manager approves it."""
+    """Set a customer's target for a period. A manager's target stands (and settles any pending
+    proposal); a rep's is a proposal until a manager approves it: a new target is stored with
+    ``proposed_by_pair``; a change to an APPROVED target is stored beside it (``proposal_*``) and
+    never overwrites the approved values."""
+    period_writable(period)
     roles = user_roles(acting_user)
-    if not selectors.customer_scope(acting_user).filter(pk=customer.pk).exists():
+    if not policy.customer_scope(acting_user).filter(pk=customer.pk).exists():
         raise PermissionDenied("This customer is not in your portfolio.")
     is_manager = acting_user.is_superuser or MANAGER in roles
     if not is_manager and REP not in roles:
@@ -386,6 +389,16 @@ def customer_target_set(
     with transaction.atomic():
         target = CustomerTarget.objects.select_for_update().filter(customer=customer, period=period).first()
         target = target or CustomerTarget(customer=customer, period=period)
+        if is_manager:
+            values.update(_NO_PROPOSAL)
+        elif target.pk is not None and not target.proposed_by_pair:  # approved: propose beside it
+            values = {
+                "proposal_pending": True,
+                "proposal_level": values["target_level"],
+                "proposal_revenue": target_revenue,
+                "proposal_profit": target_profit,
+                "proposal_seasonality": seasonality,
+            }
         for key, value in values.items():
             setattr(target, key, value)
         target.full_clean()
@@ -394,40 +407,81 @@ def customer_target_set(
     return target
 
 
-def customer_target_approve(*, target: CustomerTarget, acting_user) -> CustomerTarget:
-    """A manager accepts a pair's proposed target."""
+_NO_PROPOSAL = {
+    "proposal_pending": False,
+    "proposal_level": "",
+    "proposal_revenue": None,
+    "proposal_profit": None,
+    "proposal_seasonality": None,
+}
+
+
+def _require_target_manager(*, target: CustomerTarget, acting_user, verb: str) -> None:
     if not (acting_user.is_superuser or MANAGER in user_roles(acting_user)):
-        raise PermissionDenied("Only a manager approves targets.")
-    if not selectors.customer_scope(acting_user).filter(pk=target.customer_id).exists():
+        raise PermissionDenied(f"Only a manager {verb} targets.")
+    if not policy.customer_scope(acting_user).filter(pk=target.customer_id).exists():
         raise PermissionDenied("This customer is not in your teams.")
-    if not target.proposed_by_pair:
-        raise ValidationError("This target is already approved.")
+
+
+def customer_target_approve(*, target: CustomerTarget, acting_user) -> CustomerTarget:
+    """A manager accepts a pair's proposed target, or a proposed change to an approved one."""
+    _require_target_manager(target=target, acting_user=acting_user, verb="approves")
+    period_writable(target.period_id)
+    if not target.proposed_by_pair and not target.proposal_pending:
+        raise ValidationError("This target is already approved and no change is proposed.")
     with transaction.atomic():
+        if target.proposal_pending:
+            target.target_level = target.proposal_level
+            target.target_revenue = target.proposal_revenue
+            target.target_profit = target.proposal_profit
+            target.seasonality = target.proposal_seasonality
+        for key, value in _NO_PROPOSAL.items():
+            setattr(target, key, value)
         target.proposed_by_pair = False
         target._history_user = acting_user
-        target.save(update_fields=["proposed_by_pair"])
+        target.save()
+    return target
+
+
+def customer_target_reject(*, target: CustomerTarget, acting_user) -> CustomerTarget | None:
+    """A manager turns a proposal down: a proposed change is dropped (the approved values stay); a
+    proposed new target is deleted (None is returned)."""
+    _require_target_manager(target=target, acting_user=acting_user, verb="rejects")
+    period_writable(target.period_id)
+    if not target.proposed_by_pair and not target.proposal_pending:
+        raise ValidationError("Nothing is proposed for this target.")
+    with transaction.atomic():
+        target._history_user = acting_user
+        if target.proposed_by_pair:
+            target.delete()
+            return None
+        for key, value in _NO_PROPOSAL.items():
+            setattr(target, key, value)
+        target.save()
     return target
 
 
 def customer_target_delete(*, target: CustomerTarget, acting_user) -> None:
     roles = user_roles(acting_user)
-    if not selectors.customer_scope(acting_user).filter(pk=target.customer_id).exists():
+    if not policy.customer_scope(acting_user).filter(pk=target.customer_id).exists():
         raise PermissionDenied("This customer is not in your portfolio.")
     manager = acting_user.is_superuser or MANAGER in roles
     if not manager and not (REP in roles and target.proposed_by_pair):
         raise PermissionDenied("Only a manager deletes an approved target; reps may withdraw their proposals.")
+    period_writable(target.period_id)
     with transaction.atomic():
         target._history_user = acting_user
         target.delete()
 
 
 def _require_team_manager(*, team: Team, acting_user) -> None:
-    if not selectors.managed_teams(acting_user).filter(pk=team.pk).exists():
+    if not policy.managed_teams(acting_user).filter(pk=team.pk).exists():
         raise PermissionDenied("Only the team's manager sets its targets and bonus KPIs.")
 
 
 def team_target_set(*, team: Team, period: Period, kind: str, target: Decimal, acting_user) -> TeamTarget:
     _require_team_manager(team=team, acting_user=acting_user)
+    period_writable(period)
     if kind not in TeamTarget.Kind.values:
         raise ValidationError({"kind": ["Choose a team target kind."]})
     if target is None or target < 0:
@@ -446,6 +500,7 @@ def team_target_set(*, team: Team, period: Period, kind: str, target: Decimal, a
 
 def team_target_delete(*, target: TeamTarget, acting_user) -> None:
     _require_team_manager(team=target.team, acting_user=acting_user)
+    period_writable(target.period_id)
     with transaction.atomic():
         target._history_user = acting_user
         target.delete()
@@ -464,11 +519,13 @@ def bonus_kpi_save(*, acting_user, kpi: BonusKpi | None = None, **values) -> Bon
     kpi = kpi or BonusKpi()
     if kpi.pk:
         _require_team_manager(team=_kpi_team(kpi), acting_user=acting_user)
+        period_writable(kpi.period_id)
     for key, value in values.items():
         setattr(kpi, key, value)
     if (kpi.rep_id is None) == (kpi.pair_id is None):
         raise ValidationError({"subject": ["Set the KPI on one rep or on one pair."]})
     _require_team_manager(team=_kpi_team(kpi), acting_user=acting_user)
+    period_writable(kpi.period_id)
     errors = {}
     if kpi.cap is not None and kpi.cap < 0:
         errors["cap"] = ["The cap must be zero or more."]
@@ -489,6 +546,44 @@ def _kpi_team(kpi: BonusKpi) -> Team:
 
 def bonus_kpi_delete(*, kpi: BonusKpi, acting_user) -> None:
     _require_team_manager(team=_kpi_team(kpi), acting_user=acting_user)
+    period_writable(kpi.period_id)
     with transaction.atomic():
         kpi._history_user = acting_user
         kpi.delete()
+
+
+# --- the coming year --------------------------------------------------------------------------
+
+
+def customer_targets_roll(*, source: Period, target: Period, growth_pct: Decimal, acting_user) -> int:
+    """Roll every approved customer target of ``source`` into ``target``, revenue and profit targets
+    grown by ``growth_pct`` % (rounded to the cent); the level and seasonality are kept. Targets
+    ``target`` already has are left alone. Finance (and superusers), who roll the year. Returns the
+    number of targets written."""
+    from config.roles import FINANCE
+
+    period_writable(target)
+    if acting_user is not None and not (acting_user.is_superuser or FINANCE in user_roles(acting_user)):
+        raise PermissionDenied("Only finance rolls the targets into a new year.")
+    if growth_pct is None or not Decimal(-100) <= Decimal(growth_pct) <= Decimal(1000):
+        raise ValidationError({"roll_targets_growth": ["Give the growth as a percentage from -100 to 1000."]})
+    factor = (Decimal(100) + Decimal(growth_pct)) / Decimal(100)
+    cent = Decimal("0.01")
+    taken = set(CustomerTarget.objects.filter(period=target).values_list("customer_id", flat=True))
+    written = 0
+    with transaction.atomic():
+        for old in CustomerTarget.objects.filter(period=source, proposed_by_pair=False).order_by("customer_id"):
+            if old.customer_id in taken:
+                continue
+            new = CustomerTarget(
+                customer_id=old.customer_id,
+                period=target,
+                target_level=old.target_level,
+                target_revenue=None if old.target_revenue is None else (old.target_revenue * factor).quantize(cent),
+                target_profit=None if old.target_profit is None else (old.target_profit * factor).quantize(cent),
+                seasonality=old.seasonality,
+            )
+            new._history_user = acting_user
+            new.save()
+            written += 1
+    return written
