@@ -1,0 +1,107 @@
+"""Periods: open ahead (pools and targets copied), close (writes refused, figures frozen), reopen."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import CommandError, call_command
+
+from accounting.models import CostPool, PeriodFinance
+from accounting.services import cost_pool_update
+from config.eventbus import drain, request_stage
+from config.intake import ImportFailed, run_import
+from customers.models import Customer, CustomerPeriod, OrderLine, Period
+from salesforce_tasks.models import CustomerTarget
+from salesforce_tasks.organisation.periods import year_close, year_open, year_reopen
+from salesforce_tasks.services import customer_target_set
+
+pytestmark = pytest.mark.django_db
+
+
+def test_open_next_year_copies_pools_interest_and_rolls_targets(small_dataset, finance_user, manager_user):
+    c1 = Customer.objects.get(external_id="C1")
+    CustomerTarget.objects.create(customer=c1, period=small_dataset[2025], target_revenue=Decimal("1000.00"))
+    PeriodFinance.objects.update_or_create(period=small_dataset[2025], defaults={"interest_rate": Decimal("4.5")})
+    opened = year_open(name=2026, copy_pools_from=2025, roll_targets_growth=Decimal("5"), acting_user=finance_user)
+    assert (opened.pools_copied, opened.targets_rolled) == (2, 1)
+    period = opened.period
+    assert sorted(CostPool.objects.filter(period=period).values_list("name", "amount", "key")) == sorted(
+        CostPool.objects.filter(period=small_dataset[2025]).values_list("name", "amount", "key")
+    )
+    assert PeriodFinance.objects.get(period=period).interest_rate == Decimal("4.5")
+    assert CustomerTarget.objects.get(customer=c1, period=period).target_revenue == Decimal("1050.00")
+    assert period.history.first().history_user == finance_user
+    # Opened ahead: targets for the coming year can be set now.
+    c1.pair = None
+    target = customer_target_set(
+        customer=c1, period=period, target_level="top", target_revenue=Decimal("2000"), acting_user=_superuser()
+    )
+    assert target.period == period
+    with pytest.raises(PermissionDenied):
+        year_open(name=2027, acting_user=manager_user)
+
+
+def _superuser():
+    from django.contrib.auth.models import User
+
+    return User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("root", "r@e.com", "pw")
+
+
+def test_a_closed_period_refuses_writes_and_names_the_period(small_dataset, finance_user, tmp_path):
+    year_close(name=2024, acting_user=finance_user)
+    pool = CostPool.objects.get(period=small_dataset[2024], name="Sales")
+    with pytest.raises(ValidationError) as err:
+        cost_pool_update(pool=pool, amount=Decimal("1"), acting_user=finance_user)
+    assert "period 2024 is closed" in str(err.value)
+    with pytest.raises(ValidationError) as err:
+        customer_target_set(
+            customer=Customer.objects.get(external_id="C1"),
+            period=small_dataset[2024],
+            target_level="top",
+            acting_user=_superuser(),
+        )
+    assert "period 2024 is closed" in err.value.message_dict["period"][0]
+    costs = tmp_path / "costs.csv"
+    costs.write_text("period,pool,amount,key\n2025,Sales,950,per_customer\n2024,Sales,700,per_customer\n")
+    with pytest.raises(ImportFailed) as failed:
+        run_import("costs", costs, acting_user=finance_user)
+    assert [(e.row, e.column) for e in failed.value.errors] == [(3, "period")]
+    assert "period 2024 is closed" in failed.value.errors[0].reason
+    assert CostPool.objects.get(period=small_dataset[2025], name="Sales").amount == Decimal("900.00")
+
+
+def test_a_closed_periods_figures_do_not_change_on_recompute(small_dataset, finance_user):
+    p2024 = small_dataset[2024]
+    c1 = Customer.objects.get(external_id="C1")
+    before = CustomerPeriod.objects.get(period=p2024, customer=c1).revenue
+    year_close(name=2024, acting_user=finance_user)
+    OrderLine.objects.filter(period=p2024, customer=c1).update(amount=Decimal("9999.00"))  # behind the services' back
+    request_stage(period_ids=[p2024.pk], stage="pyramid")
+    drain()
+    assert CustomerPeriod.objects.get(period=p2024, customer=c1).revenue == before
+    # Reopened, the same recompute does change them (so the test above can fail).
+    year_reopen(name=2024, acting_user=finance_user)
+    drain()
+    assert CustomerPeriod.objects.get(period=p2024, customer=c1).revenue == Decimal("19998.00")
+
+
+def test_reopen_is_finance_only_and_audited(small_dataset, finance_user, manager_user):
+    year_close(name=2024, acting_user=finance_user)
+    with pytest.raises(PermissionDenied):
+        year_reopen(name=2024, acting_user=manager_user)
+    year_reopen(name=2024, acting_user=finance_user)
+    history = list(Period.objects.get(name=2024).history.order_by("history_date").values_list("closed", "history_user"))
+    assert history[-2:] == [(True, finance_user.pk), (False, finance_user.pk)]
+
+
+def test_period_command(small_dataset, capsys):
+    call_command("period", "open", "2026", "--copy-pools-from", "2025", "--roll-targets-growth", "2,5")
+    assert "Period 2026 is open" in capsys.readouterr().out
+    call_command("period", "close", "2024")
+    assert Period.objects.get(name=2024).closed
+    with pytest.raises(CommandError, match="already closed"):
+        call_command("period", "close", "2024")
+    with pytest.raises(CommandError, match="Unknown period"):
+        call_command("period", "close", "1999")
+    call_command("period", "reopen", "2024")
+    assert not Period.objects.get(name=2024).closed
