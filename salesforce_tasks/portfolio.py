@@ -235,8 +235,13 @@ def service_flags(
       ``under_served_days`` days: never visited, or last visited more than that many days
       before ``today``.
 
-    Returns customer_id, over_served, under_served and reason (one English sentence per
-    flag, "" when none), in the order of ``df``, index reset.
+    Returns customer_id, over_served, under_served, reason (one English sentence per flag,
+    "" when none; for reports and logs), and the figures a page needs to say the reason in its
+    own language: median_minutes (of the level, float), days_since (last visit, float, NaN
+    when never) and under_limit_days; in the order of ``df``, index reset.
+
+    The medians are those of ``df``: pass every customer of the company (not one viewer's
+    scope) so the norm is the same whoever looks, then keep the rows a viewer may see.
     """
     _require(
         df,
@@ -295,6 +300,9 @@ def service_flags(
             "over_served": over.to_numpy(dtype=bool),
             "under_served": under.to_numpy(dtype=bool),
             "reason": reason.to_numpy(),
+            "median_minutes": median.to_numpy(dtype="float64"),
+            "days_since": days_since.to_numpy(dtype="float64"),
+            "under_limit_days": under_served_days,
         }
     )
 

@@ -21,6 +21,7 @@ from config.money import cents_sql, sum_cents
 from config.roles import MANAGER, user_roles
 from customers.models import Customer, CustomerPeriod, CustomerStatus, Period
 from customers.policy import (  # noqa: F401  (who sees what: one place, re-exported for this app's modules)
+    bonus_reps_for_user,
     customer_scope,
     customer_scope_ids,
     managed_teams,
@@ -664,7 +665,7 @@ def bonus_overview(*, period: Period, user, pp: PeriodPortfolio | None = None, w
     pp = pp or period_portfolio(period=period)
     kpis = kpis_of(period=period)
     visible_pairs = set(pairs_for_user(user).values_list("id", flat=True))
-    visible_reps = set(reps_for_user(user).values_list("id", flat=True))
+    visible_reps = set(bonus_reps_for_user(user).values_list("id", flat=True))  # a rep: not the partner
     by_pair: dict[int, list] = {}
     by_rep: dict[int, list] = {}
     for kpi in kpis:
@@ -1045,22 +1046,19 @@ def visit_effectiveness(*, period: Period, user, pp: PeriodPortfolio | None = No
     pp = pp or period_portfolio(period=period)
     today = min(timezone.localdate(), period.end)
     scope = customer_scope_ids(user)
-    visits = Visit.objects.filter(period=period)
-    if scope is not None:
-        visits = visits.filter(customer_id__in=scope)
+    # The norms (median visit minutes per level, high-value threshold) are the company's: the
+    # flags are computed over every customer of the period, then only the rows are scoped.
+    all_visits = Visit.objects.filter(period=period)
+    visits = all_visits if scope is None else all_visits.filter(customer_id__in=scope)
     per_customer = pd.DataFrame.from_records(
         list(
-            visits.values("customer_id")
+            all_visits.values("customer_id")
             .annotate(visits=Count("id"), visit_minutes=Sum("minutes"))
             .values_list("customer_id", "visits", "visit_minutes")
         ),
         columns=["customer_id", "visits", "visit_minutes"],
     )
-    results = pp.results
-    if scope is not None:
-        allowed = set(customer_scope(user).values_list("id", flat=True))
-        results = results[results["customer_id"].isin(allowed)]
-    frame = results.merge(per_customer, on="customer_id", how="left")
+    frame = pp.results.merge(per_customer, on="customer_id", how="left")
     frame[["visits", "visit_minutes"]] = frame[["visits", "visit_minutes"]].fillna(0).astype("int64")
     # Customers of the period that matter: active ones and any that were visited.
     frame = frame[(frame["revenue_cents"] != 0) | (frame["visits"] > 0)].reset_index(drop=True)
@@ -1075,7 +1073,17 @@ def visit_effectiveness(*, period: Period, user, pp: PeriodPortfolio | None = No
         )
         frame = frame.merge(flags, on="customer_id", how="left")
     else:
-        frame = frame.assign(over_served=False, under_served=False, reason="")
+        frame = frame.assign(
+            over_served=False,
+            under_served=False,
+            reason="",
+            median_minutes=0.0,
+            days_since=float("nan"),
+            under_limit_days=0,
+        )
+    if scope is not None:
+        allowed = set(customer_scope(user).values_list("id", flat=True))
+        frame = frame[frame["customer_id"].isin(allowed)].reset_index(drop=True)
     hours = frame["visit_minutes"] / 60
     frame["revenue_per_hour_cents"] = (frame["revenue_cents"] / hours).where(hours > 0)
     frame["profit_per_hour_cents"] = (frame["profit_cents"] / hours).where(hours > 0)

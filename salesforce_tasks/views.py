@@ -21,12 +21,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from config.export import EXPORT_FORMATS, table_response
 from config.money import as_float_euros
 from config.roles import FINANCE, MANAGER, REP, require_role, user_roles
+from customers import policy
 
 from . import selectors, services
 from .forms import (
@@ -87,7 +89,7 @@ def _no_data(request, title: str):
 
 
 def _scoped_customer(request, customer_id: int):
-    return get_object_or_404(selectors.customer_scope(request.user), pk=customer_id)
+    return get_object_or_404(policy.customer_scope(request.user), pk=customer_id)
 
 
 def _form_errors(form, exc: ValidationError) -> None:
@@ -127,14 +129,14 @@ def _chart(labels, datasets, *, kind="bar", stacked=False) -> str:
 @require_GET
 @vary_on_headers("HX-Request")
 def rep_home(request):
-    rep = selectors.rep_for_user(request.user)
+    rep = policy.rep_for_user(request.user)
     period = _period(request)
     if period is None:
         return _no_data(request, _("My portfolio"))
     if rep is None:
         return render(request, "salesforce_tasks/rep_home.html", {"rep": None, "period": period})
     pp = selectors.period_portfolio(period=period)
-    customer_ids = list(selectors.customer_scope(request.user).values_list("id", flat=True))
+    customer_ids = list(policy.customer_scope(request.user).values_list("id", flat=True))
     frame = selectors.portfolio_rows(pp=pp, customer_ids=customer_ids)
 
     show_all = request.GET.get("portfolio") == "all"
@@ -241,7 +243,7 @@ def rep_home(request):
         "period": period,
         "periods": selectors.period_names(),
         "pairs": list(
-            selectors.pairs_for_user(request.user)
+            policy.pairs_for_user(request.user)
             .filter(id__in=[p for p in pp.pairs["pair_id"]])
             .select_related("outside_rep", "inside_rep", "team")
         ),
@@ -293,7 +295,7 @@ def _hide_other_portfolios(subjects, *, allowed: set[int]) -> None:
 def _picks(request, selected_id: int | None, query: str = "") -> list:
     picks = selectors.customer_search(user=request.user, query=query) if query else []
     if selected_id:
-        chosen = selectors.customer_scope(request.user).filter(pk=selected_id).first()
+        chosen = policy.customer_scope(request.user).filter(pk=selected_id).first()
         if chosen is not None:
             picks = [chosen] + [c for c in picks if c.pk != chosen.pk]
     return picks
@@ -326,7 +328,7 @@ def customer_search(request):
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def visit_new(request):
-    rep = selectors.rep_for_user(request.user)
+    rep = policy.rep_for_user(request.user)
     if rep is None:
         raise PermissionDenied(_("Your account is not linked to a sales rep: ask a manager to link it."))
     if request.method == "POST":
@@ -456,7 +458,7 @@ VISIT_COLUMNS = [
 @vary_on_headers("HX-Request")
 def visit_list(request):
     """Visits in the user's scope; a rep sees their own unless ?who=pair."""
-    rep = selectors.rep_for_user(request.user)
+    rep = policy.rep_for_user(request.user)
     mine_only = rep is not None and REP in user_roles(request.user) and request.GET.get("who") != "pair"
     qs = selectors.visit_list(user=request.user, rep=rep if mine_only else None)
     period = _period(request) if request.GET.get("period") else None
@@ -499,18 +501,50 @@ def visit_list(request):
 # --- visit effectiveness and norms --------------------------------------------------------------
 
 EFFECTIVENESS_COLUMNS = [
-    ("external_id", "Customer id"),
-    ("name", "Customer"),
-    ("level", "Level"),
-    ("visits", "Visits"),
-    ("visit_minutes", "Minutes"),
-    ("revenue", "Revenue"),
-    ("profit", "Profit"),
-    ("revenue_per_hour", "Revenue per visit hour"),
-    ("profit_per_hour", "Profit per visit hour"),
-    ("flag", "Flag"),
-    ("reason", "Reason"),
+    ("external_id", gettext_lazy("Customer id")),
+    ("name", gettext_lazy("Customer")),
+    ("level", gettext_lazy("Level")),
+    ("visits", gettext_lazy("Visits")),
+    ("visit_minutes", gettext_lazy("Minutes")),
+    ("revenue", gettext_lazy("Revenue")),
+    ("profit", gettext_lazy("Profit")),
+    ("revenue_per_hour", gettext_lazy("Revenue per visit hour")),
+    ("profit_per_hour", gettext_lazy("Profit per visit hour")),
+    ("flag", gettext_lazy("Flag")),
+    ("reason", gettext_lazy("Reason")),
 ]
+
+
+def _service_reason(r) -> str:
+    """Why a customer is flagged, in the page's language with its numbers formatted."""
+    from customers.models import Level
+    from customers.templatetags.kw import money, number
+
+    level = str(dict(Level.choices).get(r.level, r.level or "–")).lower()
+    parts = []
+    if r.over_served:
+        parts.append(
+            _(
+                "Over-served: %(minutes)s visit minutes, more than 2× the median of %(median)s of the level "
+                "%(level)s, while profit is %(profit)s."
+            )
+            % {
+                "minutes": number(r.visit_minutes),
+                "median": number(r.median_minutes),
+                "level": level,
+                "profit": money(_euros(r.profit_cents)),
+            }
+        )
+    if r.under_served:
+        who = _("%(level)s customer") % {"level": level} if r.level in ("top", "big") else _("high-value customer")
+        if r.days_since != r.days_since:  # NaN: never visited
+            parts.append(_("Under-served: %(who)s never visited.") % {"who": who})
+        else:
+            parts.append(
+                _("Under-served: %(who)s not visited for %(days)s days (limit %(limit)s).")
+                % {"who": who, "days": number(r.days_since), "limit": number(r.under_limit_days)}
+            )
+    return " ".join(parts)
 
 
 @login_required
@@ -549,10 +583,12 @@ def effectiveness(request):
             "profit_per_hour": None
             if r.profit_per_hour_cents != r.profit_per_hour_cents
             else _euros(round(r.profit_per_hour_cents)),
-            "flag": ("over-served" if r.over_served else "") + (" under-served" if r.under_served else ""),
+            "flag": " ".join(
+                ([_("over-served")] if r.over_served else []) + ([_("under-served")] if r.under_served else [])
+            ),
             "over_served": bool(r.over_served),
             "under_served": bool(r.under_served),
-            "reason": r.reason,
+            "reason": _service_reason(r),
         }
         for r in frame.itertuples(index=False)
     ]
@@ -578,7 +614,7 @@ def effectiveness(request):
         export = _export(
             request,
             rows=rows,
-            columns=[(k, _(label)) for k, label in EFFECTIVENESS_COLUMNS],
+            columns=[(k, str(label)) for k, label in EFFECTIVENESS_COLUMNS],
             filename=f"visit-effectiveness-{period.name}",
         )
     if export:
@@ -684,7 +720,7 @@ def targets(request):
         "team_rows": team_rows,
         "is_manager": MANAGER in roles or request.user.is_superuser,
         "can_propose": REP in roles,
-        "team_form": TeamTargetForm(user=request.user) if selectors.managed_teams(request.user).exists() else None,
+        "team_form": TeamTargetForm(user=request.user) if policy.managed_teams(request.user).exists() else None,
     }
     if request.htmx:
         return render(request, "salesforce_tasks/targets.html#customer_targets", context)
@@ -743,7 +779,7 @@ def target_edit(request, customer_id: int):
 @require_POST
 def target_approve(request, target_id: int):
     target = get_object_or_404(
-        CustomerTarget.objects.filter(customer__in=selectors.customer_scope(request.user)), pk=target_id
+        CustomerTarget.objects.filter(customer__in=policy.customer_scope(request.user)), pk=target_id
     )
     try:
         services.customer_target_approve(target=target, acting_user=request.user)
@@ -759,7 +795,7 @@ def target_approve(request, target_id: int):
 @require_POST
 def target_delete(request, target_id: int):
     target = get_object_or_404(
-        CustomerTarget.objects.filter(customer__in=selectors.customer_scope(request.user)), pk=target_id
+        CustomerTarget.objects.filter(customer__in=policy.customer_scope(request.user)), pk=target_id
     )
     period_name = target.period.name
     services.customer_target_delete(target=target, acting_user=request.user)
@@ -795,7 +831,7 @@ def team_target_save(request):
 @require_POST
 def team_target_delete(request, team_target_id: int):
     target = get_object_or_404(
-        TeamTarget.objects.filter(team__in=selectors.managed_teams(request.user)), pk=team_target_id
+        TeamTarget.objects.filter(team__in=policy.managed_teams(request.user)), pk=team_target_id
     )
     period_name = target.period.name
     services.team_target_delete(target=target, acting_user=request.user)
@@ -859,7 +895,7 @@ def bonus_page(request):
         )
     if export:
         return export
-    managed = selectors.managed_teams(request.user)
+    managed = policy.managed_teams(request.user)
     context = {
         "period": period,
         "periods": selectors.period_names(),
@@ -917,7 +953,7 @@ def kpi_edit(request, kpi_id: int | None = None):
 
 
 def _managed_kpis(user):
-    teams = selectors.managed_teams(user)
+    teams = policy.managed_teams(user)
     return BonusKpi.objects.filter(Q(pair__team__in=teams) | Q(rep__team__in=teams)).select_related("period")
 
 
@@ -1053,7 +1089,7 @@ def _estimate(request, *, customer, period, revenue: Decimal | None, profit: Dec
     weights = pp.weights[pp.weights["customer_id"] == customer.pk]
     pair_id = int(weights.sort_values("weight_in_period").iloc[-1]["pair_id"]) if len(weights) else customer.pair_id
     kpis = selectors.kpis_of(period=period)
-    rep = selectors.rep_for_user(request.user)
+    rep = policy.rep_for_user(request.user)
     subjects = []
     if pair_id is not None:
         pair_kpis = [k for k in kpis if k.pair_id == pair_id]
@@ -1173,7 +1209,7 @@ def reps(request):
 @vary_on_headers("HX-Request")
 def pair_detail(request, pair_id: int):
     pair = get_object_or_404(
-        selectors.pairs_for_user(request.user).select_related("team", "outside_rep", "inside_rep"), pk=pair_id
+        policy.pairs_for_user(request.user).select_related("team", "outside_rep", "inside_rep"), pk=pair_id
     )
     period = _period(request)
     if period is None:
@@ -1212,7 +1248,7 @@ def pair_detail(request, pair_id: int):
         "totals": totals,
         "reps": [r for r in data["reps"] if r["pair_id"] == pair.pk],
         "can_reassign": MANAGER in user_roles(request.user) or request.user.is_superuser,
-        "pair_choices": list(selectors.pairs_for_user(request.user).order_by("code")),
+        "pair_choices": list(policy.pairs_for_user(request.user).order_by("code")),
     }
     if request.htmx:
         return render(request, "salesforce_tasks/pair.html#customers", context)

@@ -436,3 +436,52 @@ def test_scanner_accepts_translated_markup(source):
 )
 def test_scanner_reports_untranslated_text(source, line, text):
     assert (line, text) in untranslated(source)
+
+
+# --------------------------------------------------------------------------- strings built in Python
+
+GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy", "ngettext", "ngettext_lazy"}
+PYTHON_ROOTS = ["config", "customers", "accounting", "scenarios", "salesforce_tasks"]
+
+
+def python_msgids(source: str) -> list[tuple[int, str]]:
+    """(line, msgid) of every string literal passed to a gettext function in ``source``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+        if name not in GETTEXT_NAMES or not node.args:
+            continue
+        index = 1 if name.startswith("pgettext") else 0
+        if (
+            len(node.args) > index
+            and isinstance(node.args[index], ast.Constant)
+            and isinstance(node.args[index].value, str)
+        ):
+            found.append((node.lineno, node.args[index].value))
+    return found
+
+
+def project_python_files() -> list[Path]:
+    files = []
+    for root in PYTHON_ROOTS:
+        files += [p for p in sorted((BASE / root).rglob("*.py")) if "migrations" not in p.parts]
+    return files
+
+
+def test_every_python_gettext_string_has_a_dutch_translation():
+    """Text a page shows from Python (reasons, messages, labels) reaches Dutch pages in Dutch:
+    a string wrapped in gettext but missing from the catalogue is shown in English."""
+    translated = {e.msgid for e in read_po(NL_PO) if not e.obsolete and any(e.msgstr.values())}
+    missing = []
+    for path in project_python_files():
+        for line, msgid in python_msgids(path.read_text(encoding="utf-8")):
+            if msgid and msgid not in translated:
+                missing.append(f"{path.relative_to(BASE)}:{line}: {msgid!r}")
+    assert not missing, "not in the Dutch catalogue (run makemessages -l nl and translate):\n" + "\n".join(missing)
+
+
+def test_python_scanner_finds_gettext_literals():
+    source = 'from django.utils.translation import gettext as _\nx = _("Over-served: %(n)s")\ny = "plain"\n'
+    assert python_msgids(source) == [(2, "Over-served: %(n)s")]

@@ -403,7 +403,10 @@ def test_service_flags():
             ],
         }
     )
-    pd.testing.assert_frame_equal(flags, expected)
+    pd.testing.assert_frame_equal(flags[expected.columns], expected)
+    # the figures a page needs to say the reason in its own language
+    assert list(flags.columns[4:]) == ["median_minutes", "days_since", "under_limit_days"]
+    assert (flags["under_limit_days"] == 90).all()
 
 
 def test_service_flags_default_clv_threshold_is_the_median():
