@@ -163,8 +163,10 @@ def visit_plan(
     - status: "overdue" (next_due before today, or never visited), "due_soon" (due today or
       within ``due_soon_days``), "ok", or "no_norm".
 
-    Sorted as a to-do list: by status in that order, then days_overdue descending, next_due,
-    profit_cents descending and customer_id; the index is reset.
+    Sorted as a to-do list, by what matters: by status in that order; within a status by the
+    level's norm (the shorter the norm, the more the customer matters: top before big before
+    medium before small), then days_overdue descending, next_due, profit_cents descending and
+    customer_id; the index is reset. (:data:`VISIT_PLAN_ORDER` says it on the page.)
     """
     _require(
         customers,
@@ -199,14 +201,15 @@ def visit_plan(
             days_overdue=days_overdue,
             status=status,
             _rank=status_rank,
+            _norm=norm_days.fillna(np.inf),
             _due=next_due,
         )
         .sort_values(
-            ["_rank", "days_overdue", "_due", "profit_cents", "customer_id"],
-            ascending=[True, False, True, False, True],
+            ["_rank", "_norm", "days_overdue", "_due", "profit_cents", "customer_id"],
+            ascending=[True, True, False, True, False, True],
             kind="stable",
         )
-        .drop(columns=["_rank", "_due"])
+        .drop(columns=["_rank", "_norm", "_due"])
         .reset_index(drop=True)
     )
 

@@ -251,19 +251,20 @@ def test_visit_plan_overdue_and_due_soon():
     )
     plan = visit_plan(customers, norms={}, today=date(2024, 3, 1))
     expected = (
-        customers.iloc[[0, 5, 4, 1, 6, 2, 3]]
+        # overdue: the two top customers before the small one 1 day overdue (level norm first)
+        customers.iloc[[0, 4, 5, 1, 6, 2, 3]]
         .reset_index(drop=True)
         .assign(
             next_due=[
                 date(2024, 1, 31),
-                date(2024, 2, 29),
                 date(2024, 3, 1),
+                date(2024, 2, 29),
                 date(2024, 3, 10),
                 date(2024, 3, 15),
                 date(2024, 7, 1),
                 pd.NaT,
             ],
-            days_overdue=np.array([30, 1, 0, 0, 0, 0, 0], dtype="int64"),
+            days_overdue=np.array([30, 0, 1, 0, 0, 0, 0], dtype="int64"),
             status=[
                 "overdue",
                 "overdue",
@@ -276,6 +277,21 @@ def test_visit_plan_overdue_and_due_soon():
         )
     )
     pd.testing.assert_frame_equal(plan, expected)
+
+
+def test_visit_plan_puts_top_customers_before_long_overdue_small_ones():
+    customers = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "level": ["small", "top", "medium"],
+            "last_visit": [date(2021, 1, 1), date(2024, 1, 20), date(2023, 1, 1)],
+            "profit_cents": [0, 0, 0],
+            "visit_minutes": [0, 0, 0],
+        }
+    )
+    plan = visit_plan(customers, norms={}, today=date(2024, 3, 1))
+    assert plan["status"].tolist() == ["overdue", "overdue", "overdue"]
+    assert plan["customer_id"].tolist() == [2, 3, 1]  # top, medium, small: not the 1,000+ days first
 
 
 def test_visit_plan_norms_override_the_defaults():
