@@ -18,7 +18,12 @@ from config.eventbus import publish
 from config.intake import ErrorList, Layout, parse_date, parse_money_cents, parse_number, read_chunks, too_long
 from customers import policy
 from customers.models import Customer, Period
-from customers.period_services import closed_period_message, closed_period_names, period_writable
+from customers.period_services import (
+    add_closed_period_errors,
+    closed_period_message,
+    closed_period_names,
+    period_writable,
+)
 from customers.services import ImportResult, periods_for_write, periods_outside_window
 
 from . import allocation, selectors
@@ -518,6 +523,7 @@ def _validate_invoices(chunk: pd.DataFrame, errors: ErrorList, customers: dict, 
     errors.add_mask(chunk, bad_p, "paid", "not a date; write it as YYYY-MM-DD or leave it empty while open")
     for column, parsed, bad_parse in (("issued", issued, bad_i), ("due", due, bad_d), ("paid", paid, bad_p)):
         errors.add_mask(chunk, ~bad_parse & outside_date_window(parsed), column, date_window_reason())
+    add_closed_period_errors(chunk, errors, issued.where(~bad_i), "issued")
     return chunk.assign(customer_pk=cust, amount_cents=amount, issued_d=issued, due_d=due, paid_d=paid)
 
 

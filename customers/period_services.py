@@ -10,6 +10,7 @@ Opening, closing and reopening are finance's (superusers too), audited in the pe
 
 from __future__ import annotations
 
+import pandas as pd
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -30,6 +31,28 @@ def closed_period_message(name: int | str) -> str:
 def closed_period_names() -> set[int]:
     """Names of the closed periods (one query): an import checks its rows' periods against this."""
     return set(Period.objects.filter(closed=True).values_list("name", flat=True))
+
+
+def closed_periods_refuse(*, names, field: str = "period") -> None:
+    """Raise ValidationError ``{field: [...]}`` naming the first closed period among ``names``.
+
+    ``customers.services.periods_for_write`` (the choke point of dated writes) calls this."""
+    closed = sorted(Period.objects.filter(name__in={int(n) for n in names}, closed=True).values_list("name", flat=True))
+    if closed:
+        raise ValidationError({field: [closed_period_message(closed[0])]})
+
+
+def add_closed_period_errors(chunk: pd.DataFrame, errors, dates: pd.Series, column: str) -> None:
+    """Import rows whose (parsed) date lies in a closed period: one row error each, naming the period."""
+    from .selectors import pyramid_settings_get
+
+    closed = closed_period_names()
+    if not closed:
+        return
+    start_month = pyramid_settings_get().fiscal_year_start_month
+    names = dates.dt.year - (dates.dt.month < start_month).astype("float64")
+    for name in sorted(closed):
+        errors.add_mask(chunk, dates.notna() & (names == name), column, closed_period_message(name))
 
 
 def period_writable(period: Period | int | None, *, field: str = "period") -> None:

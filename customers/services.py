@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -12,16 +12,20 @@ import numpy as np
 import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from config.bulk import replace_rows
+from config.dates import date_window, date_window_reason, outside_date_window, validate_date_in_window
 from config.eventbus import publish
 from config.intake import ErrorList, Layout, parse_date, parse_money_cents, parse_number, read_chunks, too_long
+from config.money import cents_sql
 
-from . import pyramid, selectors
+from . import policy, pyramid, selectors
 from .events import CustomersChanged, OrdersChanged, PyramidRecomputed, PyramidSettingsChanged
 from .models import Customer, CustomerPeriod, CustomerStatus, Order, OrderLine, Period, Product, ProductGroup
+from .period_services import add_closed_period_errors, closed_periods_refuse
 
 Progress = Callable[[int], None] | None
 
@@ -35,6 +39,8 @@ class ImportResult:
     rows: int = 0
     created: int = 0
     updated: int = 0
+    #: rows already stored with exactly these values (re-importing a file changes nothing)
+    unchanged: int = 0
     periods: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -43,6 +49,7 @@ class ImportResult:
             "rows": self.rows,
             "created": self.created,
             "updated": self.updated,
+            "unchanged": self.unchanged,
             "periods": self.periods,
         }
 
@@ -63,7 +70,9 @@ def period_bounds(name: int, start_month: int) -> tuple[dt.date, dt.date]:
 
 
 def periods_ensure(*, names: set[int]) -> dict[int, int]:
-    """Create missing periods; returns {name: id} for the given names."""
+    """Create missing periods; returns {name: id} for the given names.
+
+    Unchecked: writes get their periods from ``periods_for_write`` (demo data and tests use this)."""
     start_month = selectors.pyramid_settings_get().fiscal_year_start_month
     existing = dict(Period.objects.filter(name__in=names).values_list("name", "id"))
     missing = [
@@ -74,6 +83,60 @@ def periods_ensure(*, names: set[int]) -> dict[int, int]:
         Period.objects.bulk_create(missing, ignore_conflicts=True)
         existing = dict(Period.objects.filter(name__in=names).values_list("name", "id"))
     return existing
+
+
+def _period_in_window(name: int, start_month: int, first: dt.date, last: dt.date) -> bool:
+    if not first.year - 1 <= name <= last.year:  # also keeps period_bounds clear of year 10000
+        return False
+    start, end = period_bounds(name, start_month)
+    return end >= first and start <= last
+
+
+def periods_outside_window(*, names: Iterable[int]) -> list[int]:
+    """The period names among ``names`` that do not overlap the date window (``config.dates``)."""
+    first, last = date_window()
+    start_month = selectors.pyramid_settings_get().fiscal_year_start_month
+    return sorted(n for n in {int(n) for n in names} if not _period_in_window(n, start_month, first, last))
+
+
+def periods_for_write(*, names: Iterable[int]) -> dict[int, int]:
+    """{name: id} of the periods a dated write lands in, created when missing.
+
+    THE single choke point: every write of orders and their lines, invoices, visits and cost pools
+    gets its period here, never from ``periods_ensure`` or ``Period.objects`` directly. It refuses
+    (``ValidationError`` on ``period``) a period that does not overlap the date window
+    (``config.dates``): imports, forms and serializers report a bad date first, with its row or
+    field; this is the last line of defence, so no write path can create period 1900 or 9999.
+    Every other rule about which periods accept writes (a closed period refuses them) belongs
+    here as well, so that no write path can skip it.
+    """
+    names = {int(n) for n in names}
+    first, last = date_window()
+    outside = periods_outside_window(names=names)
+    if outside:
+        raise ValidationError(
+            {
+                "period": [
+                    gettext("period %(names)s lies outside the date window %(first)s .. %(last)s; check the dates")
+                    % {"names": ", ".join(map(str, outside)), "first": first.isoformat(), "last": last.isoformat()}
+                ]
+            }
+        )
+    closed_periods_refuse(names=names)
+    return periods_ensure(names=names)
+
+
+def period_for_write(*, date: dt.date, field: str = "date") -> int:
+    """Id of the period a write dated ``date`` lands in (see ``periods_for_write``); a date outside
+    the window is a ``ValidationError`` on ``field``."""
+    try:
+        validate_date_in_window(date)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
+    start_month = selectors.pyramid_settings_get().fiscal_year_start_month
+    name = date.year - (date.month < start_month)
+    closed_periods_refuse(names={name}, field=field)
+    return periods_for_write(names={name})[name]
 
 
 def periods_from(*, first_name: int) -> list[int]:
@@ -116,20 +179,87 @@ def _validate_customers_chunk(chunk: pd.DataFrame, errors: ErrorList, seen: dict
     return chunk.assign(status=status, since_parsed=since)
 
 
+def _check_customers_scope(chunk: pd.DataFrame, errors: ErrorList, scope: policy.ImportScope) -> None:
+    """A scoped importer (a manager) changes only their teams' customers and assigns only their pairs."""
+    if scope.everything:
+        return
+    ids = list(chunk["external_id"])
+    existing = dict(Customer.objects.filter(external_id__in=ids).values_list("external_id", "id"))
+    foreign = {ext for ext, pk in existing.items() if pk not in scope.customer_ids}
+    errors.add_mask(
+        chunk,
+        chunk["external_id"].isin(foreign),
+        "external_id",
+        gettext("this customer is not one of your teams' customers; you may not change it"),
+    )
+    mine = ", ".join(sorted(scope.pair_codes)) or "-"
+    errors.add_mask(
+        chunk,
+        (chunk["owner"] != "") & ~chunk["owner"].isin(scope.pair_codes),
+        "owner",
+        gettext("you may assign customers only to the pairs of your teams: %(pairs)s") % {"pairs": mine},
+    )
+    errors.add_mask(
+        chunk,
+        (chunk["owner"] == "") & ~chunk["external_id"].isin(existing.keys()) & (chunk["external_id"] != ""),
+        "owner",
+        gettext("a new customer needs an owner: one of the pairs of your teams (%(pairs)s)") % {"pairs": mine},
+    )
+
+
+def _known_since(date) -> dt.datetime:
+    """The ``since`` column (a date, or NaT) as the customer's ``created_at`` (start of that day)."""
+    if pd.isna(date):
+        return timezone.now()
+    return timezone.make_aware(dt.datetime.combine(date.date(), dt.time.min))
+
+
+def _customers_compare(chunk: pd.DataFrame, pairs: dict) -> tuple[pd.Series, pd.Series]:
+    """Masks over the chunk: new customers, and rows equal to what is stored (nothing to write).
+
+    An empty ``owner`` or ``since`` keeps the stored value, so it never counts as a change."""
+    fields = ("external_id", "name", "status", "industry", "city", "pair_id", "created_at")
+    stored = pd.DataFrame.from_records(
+        list(Customer.objects.filter(external_id__in=list(chunk["external_id"])).values_list(*fields)),
+        columns=list(fields),
+    ).set_index("external_id")
+    row = stored.reindex(chunk["external_id"])
+    row.index = chunk.index
+    new = row["name"].isna()
+    same = ~new
+    for col in ("name", "status", "industry", "city"):
+        same &= row[col] == chunk[col]
+    owner = chunk["owner"].map(pairs)
+    same &= (chunk["owner"] == "") | (row["pair_id"] == owner)
+    stored_since = pd.to_datetime(row["created_at"], utc=True).dt.tz_convert(timezone.get_current_timezone())
+    given = chunk["since_parsed"].notna()
+    same &= ~given | (stored_since.dt.tz_localize(None) == chunk["since_parsed"])
+    return new, same.fillna(False).astype(bool)
+
+
 def customers_import(*, path: str | Path, acting_user=None, progress: Progress = None) -> ImportResult:
     """Upsert customers by external_id from a CSV/XLSX file; all or nothing."""
     from salesforce_tasks.selectors import pair_codes  # reading another context's ids
 
+    scope = policy.import_scope(acting_user, "customers")
     pairs = pair_codes()
     errors, seen = ErrorList(), {}
     for chunk in read_chunks(path, CUSTOMER_LAYOUT):
         _validate_customers_chunk(chunk, errors, seen, pairs)
+        _check_customers_scope(chunk, errors, scope)
     errors.raise_if_any()
     result = ImportResult("customers")
     with transaction.atomic():
-        known = set(Customer.objects.values_list("external_id", flat=True))
         for chunk in read_chunks(path, CUSTOMER_LAYOUT):
             chunk = _validate_customers_chunk(chunk, ErrorList(), {}, pairs)
+            new, same = _customers_compare(chunk, pairs)
+            result.rows += len(chunk)
+            result.created += int(new.sum())
+            result.unchanged += int(same.sum())
+            result.updated += int((~new & ~same).sum())
+            chunk = chunk[~same]
+            if chunk.empty:
+                continue
             has_owner = chunk["owner"] != ""
             objs = [
                 Customer(
@@ -139,6 +269,7 @@ def customers_import(*, path: str | Path, acting_user=None, progress: Progress =
                     industry=r.industry,
                     city=r.city,
                     pair_id=pairs.get(r.owner),
+                    created_at=_known_since(r.since_parsed),
                 )
                 for r in chunk.itertuples(index=False)
             ]
@@ -149,15 +280,25 @@ def customers_import(*, path: str | Path, acting_user=None, progress: Progress =
             if has_owner.any() and not has_owner.all():
                 for code, group in chunk[has_owner].groupby("owner"):
                     Customer.objects.filter(external_id__in=list(group["external_id"])).update(pair_id=pairs[code])
-            new = (~chunk["external_id"].isin(known)).sum()
-            result.created += int(new)
-            result.updated += int(len(chunk) - new)
-            result.rows += len(chunk)
-        from salesforce_tasks.services import portfolio_assignments_sync
+            since = chunk[chunk["since_parsed"].notna() & ~new[chunk.index]]
+            if not since.empty:  # existing customers: 'known since' changes only where the file gives it
+                ids = dict(
+                    Customer.objects.filter(external_id__in=list(since["external_id"])).values_list("external_id", "id")
+                )
+                Customer.objects.bulk_update(
+                    [
+                        Customer(id=ids[e], created_at=_known_since(d))
+                        for e, d in zip(since["external_id"], since["since_parsed"], strict=True)
+                    ],
+                    ["created_at"],
+                    batch_size=2000,
+                )
+        if result.created or result.updated:
+            from salesforce_tasks.services import portfolio_assignments_sync
 
-        portfolio_assignments_sync(acting_user=acting_user)
-        period_ids = list(Period.objects.values_list("id", flat=True))
-        publish(CustomersChanged(period_ids=tuple(period_ids)))
+            portfolio_assignments_sync(acting_user=acting_user)
+            period_ids = list(Period.objects.values_list("id", flat=True))
+            publish(CustomersChanged(period_ids=tuple(period_ids)))
     return result
 
 
@@ -187,6 +328,8 @@ def _validate_orders_chunk(chunk: pd.DataFrame, errors: ErrorList, state: _Order
     )
     date, bad_date = parse_date(chunk["date"])
     errors.add_mask(chunk, bad_date, "date", gettext("not a date; write it as YYYY-MM-DD"))
+    errors.add_mask(chunk, ~bad_date & outside_date_window(date), "date", date_window_reason())
+    add_closed_period_errors(chunk, errors, date.where(~bad_date), "date")
     amount, bad_amount = parse_money_cents(chunk["amount"])
     errors.add_mask(chunk, bad_amount, "amount", gettext("not a number; write amounts like 1234.56 or 1234,56"))
     cost, bad_cost = parse_money_cents(chunk["cost"], required=False)
@@ -273,11 +416,18 @@ def _upsert_sql(table: str, columns: list[str], conflict: list[str], update: lis
 
 def orders_import(*, path: str | Path, acting_user=None, progress: Progress = None) -> ImportResult:
     """Upsert orders and their lines (order_id + line number) from a CSV/XLSX file; all or nothing."""
-    state = _OrderState(customers=dict(Customer.objects.values_list("external_id", "id")))
+    scope = policy.import_scope(acting_user, "orders")
+    state = _OrderState(customers=scope.customers())
     errors = ErrorList()
     total_rows = 0
     for chunk in read_chunks(path, ORDER_LAYOUT):
         _validate_orders_chunk(chunk, errors, state)
+        errors.add_mask(
+            chunk,
+            chunk["order_id"].isin(scope.foreign_keys(Order.objects.all(), chunk["order_id"])),
+            "order_id",
+            gettext("this order id is an order of a customer outside your teams; you may not change it"),
+        )
         total_rows += len(chunk)
     errors.raise_if_any()
     start_month = selectors.pyramid_settings_get().fiscal_year_start_month
@@ -296,7 +446,8 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
         ["amount", "cost", "quantity", "product_id", "customer_id", "period_id"],
     )
     touched_periods: set[int] = set()
-    before_orders = Order.objects.count()
+    before_orders = set(Order.objects.values_list("external_id", flat=True))
+    changed_orders: set[str] = set()
     replay = _OrderState(customers=state.customers)
     with transaction.atomic():
         # Periods of orders moving out of a period also change: remember the old ones.
@@ -304,7 +455,7 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
         for chunk in read_chunks(path, ORDER_LAYOUT):
             chunk = _validate_orders_chunk(chunk, ErrorList(), replay)
             fy = fiscal_year_of(chunk["date_parsed"], start_month)
-            period_ids = periods_ensure(names=set(fy.unique().tolist()))
+            period_ids = periods_for_write(names=set(fy.unique().tolist()))
             chunk = chunk.assign(period_pk=fy.map(period_ids).astype("int64"), product_pk=_products_ensure(chunk))
             touched_periods.update(int(p) for p in chunk["period_pk"].unique())
             orders = chunk.drop_duplicates("order_id")
@@ -327,6 +478,7 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
                         )
                     ),
                 )
+            changed_orders.update(_orders_differing(chunk))
             order_pks = _ids_for(Order, "external_id", orders["order_id"].tolist())
             amounts = _decimal_text(chunk["amount_cents"])
             costs = _decimal_text(chunk["cost_cents"])
@@ -353,10 +505,12 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
             result.rows += len(chunk)
             if progress:
                 progress(int(90 * done / max(total_rows, 1)))
-        _drop_surplus_lines(replay.lines_seen)
-        result.created = Order.objects.count() - before_orders
-        result.updated = len(replay.lines_seen) - result.created
-        if touched_periods:
+        changed_orders.update(_drop_surplus_lines(replay.lines_seen))
+        new_orders = replay.lines_seen.keys() - before_orders
+        result.created = len(new_orders)
+        result.updated = len(changed_orders - new_orders)
+        result.unchanged = len(replay.lines_seen) - result.created - result.updated
+        if touched_periods and (result.created or result.updated):
             first = Period.objects.filter(id__in=touched_periods).order_by("name").values_list("name", flat=True)[0]
             publish(OrdersChanged(period_ids=tuple(periods_from(first_name=first))))
         result.periods = sorted(Period.objects.filter(id__in=touched_periods).values_list("name", flat=True))
@@ -379,14 +533,68 @@ def _ids_for(model, field_name: str, values: list[str], batch: int = 5000) -> di
     return ids
 
 
-def _drop_surplus_lines(lines_per_order: dict[str, int]) -> None:
-    """Re-import semantics: an order that now has fewer lines loses its surplus lines."""
+def _drop_surplus_lines(lines_per_order: dict[str, int]) -> set[str]:
+    """Re-import semantics: an order that now has fewer lines loses its surplus lines.
+
+    Returns the external ids of the orders that lost lines."""
     by_count: dict[int, list[str]] = {}
     for oid, n in lines_per_order.items():
         by_count.setdefault(n, []).append(oid)
+    shrunk: set[str] = set()
     for n, oids in by_count.items():
         for i in range(0, len(oids), 5000):
-            OrderLine.objects.filter(order__external_id__in=oids[i : i + 5000], line_no__gt=n).delete()
+            surplus = OrderLine.objects.filter(order__external_id__in=oids[i : i + 5000], line_no__gt=n)
+            shrunk.update(surplus.values_list("order__external_id", flat=True))
+            surplus.delete()
+    return shrunk
+
+
+def _orders_differing(chunk: pd.DataFrame) -> set[str]:
+    """External ids of the chunk's orders whose stored order or lines differ from the chunk's rows
+    (new orders and new lines included). Read before the upsert writes them (one query)."""
+    cols = ["order_id", "line_no", "amount_cents", "cost_cents", "quantity", "product", "customer", "period", "date"]
+    stored = pd.DataFrame.from_records(
+        list(
+            OrderLine.objects.filter(order__external_id__in=list(chunk["order_id"].unique()))
+            .annotate(amount_cents=cents_sql(F("amount")), cost_cents=cents_sql(F("cost")))
+            .values_list(
+                "order__external_id",
+                "line_no",
+                "amount_cents",
+                "cost_cents",
+                "quantity",
+                "product_id",
+                "customer_id",
+                "period_id",
+                "order__date",
+            )
+        ),
+        columns=cols,
+    )
+    incoming = pd.DataFrame(
+        {
+            "order_id": chunk["order_id"].to_numpy(),
+            "line_no": chunk["line_no"].astype("int64").to_numpy(),
+            "amount_cents": chunk["amount_cents"].astype("int64").to_numpy(),
+            "cost_cents": chunk["cost_cents"].astype("int64").to_numpy(),
+            "quantity": chunk["quantity_num"].round(3).to_numpy(),
+            "product": chunk["product_pk"].astype("Float64").to_numpy(),
+            "customer": chunk["customer_pk"].astype("int64").to_numpy(),
+            "period": chunk["period_pk"].astype("int64").to_numpy(),
+            "date": chunk["date_parsed"].dt.date.to_numpy(),
+        }
+    )
+    both = incoming.merge(stored, on=["order_id", "line_no"], how="left", suffixes=("", "_db"), indicator=True)
+    differ = both["_merge"] == "left_only"
+    for col in cols[2:]:
+        db = both[f"{col}_db"]
+        if col == "quantity":
+            db = pd.to_numeric(db, errors="coerce").astype("float64").round(3)
+        elif col == "product":
+            db = db.astype("Float64")
+        same = (both[col] == db).fillna(False).astype(bool) | (both[col].isna() & db.isna())
+        differ |= ~same
+    return set(both.loc[differ, "order_id"])
 
 
 # --- pyramid ----------------------------------------------------------------------------------
@@ -518,8 +726,10 @@ def order_upsert(
     start_month = selectors.pyramid_settings_get().fiscal_year_start_month
     name = date.year - (date.month < start_month)
     with transaction.atomic():
-        period_id = periods_ensure(names={name})[name]
+        period_id = period_for_write(date=date)
         old = Order.objects.filter(external_id=external_id).values_list("period__name", flat=True).first()
+        if old is not None:
+            closed_periods_refuse(names={old}, field="date")
         order, _ = Order.objects.update_or_create(
             external_id=external_id, defaults={"customer": customer, "date": date, "period_id": period_id}
         )
@@ -550,6 +760,7 @@ def order_upsert(
 
 
 def order_delete(*, order: Order, acting_user=None) -> None:
+    closed_periods_refuse(names={order.period.name}, field="date")
     with transaction.atomic():
         name = order.period.name
         order.delete()

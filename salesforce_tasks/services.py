@@ -17,12 +17,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from config.dates import date_window_reason, outside_date_window, validate_date_in_window
 from config.eventbus import publish
 from config.intake import ErrorList, Layout, parse_date, parse_int, read_chunks, too_long
 from config.roles import MANAGER, REP, user_roles
 from customers import policy
 from customers.models import Customer, Level, Period
-from customers.period_services import period_writable
+from customers.period_services import add_closed_period_errors, period_writable
 
 from . import portfolio
 from .events import VisitsChanged
@@ -107,13 +108,10 @@ def customer_reassign(*, customer: Customer, pair: RepPair, acting_user) -> Port
 
 
 def _period_for(date: dt.date) -> int:
-    """Id of the fiscal year holding ``date``, created when missing."""
-    from customers.selectors import pyramid_settings_get
-    from customers.services import periods_ensure
+    """Id of the fiscal year holding ``date`` (the core's one choke point for dated writes)."""
+    from customers.services import period_for_write
 
-    start_month = pyramid_settings_get().fiscal_year_start_month
-    name = date.year - (date.month < start_month)
-    return periods_ensure(names={name})[name]
+    return period_for_write(date=date)
 
 
 def _check_visit_author(*, rep: SalesRep, acting_user) -> None:
@@ -140,6 +138,11 @@ def _validate_visit(
         errors["date"] = ["Give the date as YYYY-MM-DD."]
     elif date > timezone.localdate():
         errors["date"] = ["The date is in the future; log a visit once it has happened."]
+    else:
+        try:
+            validate_date_in_window(date)
+        except ValidationError as exc:
+            errors["date"] = exc.messages
     if kind not in Visit.Kind.values:
         errors["kind"] = ["Choose visit, phone or video."]
     if len(outcome or "") > 300:
@@ -215,6 +218,7 @@ def visit_update(*, visit: Visit, acting_user, **values) -> Visit:
         **values,
     }
     _validate_visit(acting_user=acting_user, **merged)
+    period_writable(visit.period_id, field="date")
     old_period = visit.period_id
     with transaction.atomic():
         for key, value in merged.items():
@@ -227,6 +231,7 @@ def visit_update(*, visit: Visit, acting_user, **values) -> Visit:
 
 def visit_delete(*, visit: Visit, acting_user) -> None:
     _check_own_visit(visit=visit, acting_user=acting_user)
+    period_writable(visit.period_id, field="date")
     with transaction.atomic():
         period_id = visit.period_id
         visit.delete()
@@ -246,6 +251,8 @@ def _validate_visits_chunk(
     date, bad_date = parse_date(chunk["date"])
     errors.add_mask(chunk, bad_date, "date", "not a date; write it as YYYY-MM-DD")
     errors.add_mask(chunk, ~bad_date & (date > today), "date", "the date is in the future")
+    add_closed_period_errors(chunk, errors, date.where(~bad_date), "date")
+    errors.add_mask(chunk, ~bad_date & outside_date_window(date), "date", date_window_reason())
     minutes, bad_minutes = parse_int(chunk["minutes"], minimum=1, maximum=MAX_VISIT_MINUTES)
     errors.add_mask(chunk, bad_minutes, "minutes", f"give whole minutes from 1 to {MAX_VISIT_MINUTES}")
     kind = chunk["kind"].str.lower().replace("", Visit.Kind.VISIT)
@@ -262,7 +269,7 @@ def visits_import(*, path: str | Path, acting_user=None, progress: Callable[[int
     (the upload page) only accepts that user's customers; the command line accepts all.
     """
     from customers.selectors import pyramid_settings_get
-    from customers.services import ImportResult, periods_ensure
+    from customers.services import ImportResult, periods_for_write
 
     scope = policy.import_scope(acting_user, "visits")  # reps: PermissionDenied; managers: their teams
     reps = dict(SalesRep.objects.values_list("code", "id"))
@@ -281,7 +288,7 @@ def visits_import(*, path: str | Path, acting_user=None, progress: Callable[[int
             chunk = _validate_visits_chunk(chunk, ErrorList(), reps, customers, allowed, today)
             dates = chunk["date_parsed"]
             names = (dates.dt.year - (dates.dt.month < start_month).astype("int64")).astype("int64")
-            period_ids = periods_ensure(names=set(names.tolist()))
+            period_ids = periods_for_write(names=set(names.tolist()))
             chunk = chunk.assign(period_id=names.map(period_ids))
             Visit.objects.bulk_create(
                 [

@@ -105,3 +105,31 @@ def test_period_command(small_dataset, capsys):
         call_command("period", "close", "1999")
     call_command("period", "reopen", "2024")
     assert not Period.objects.get(name=2024).closed
+
+
+def test_closed_period_refuses_orders_invoices_and_visits_in_imports_and_services(small_dataset, finance_user, tmp_path):
+    import datetime as dt
+
+    from customers.models import Order
+    from customers.services import LineInput, order_delete, order_upsert
+
+    year_close(name=2024, acting_user=finance_user)
+    orders = tmp_path / "orders.csv"
+    orders.write_text("order_id,customer_id,date,amount\nN1,C1,2025-05-01,10\nLATE,C1,2024-12-30,99\n")
+    with pytest.raises(ImportFailed) as failed:
+        run_import("orders", orders, acting_user=finance_user)
+    assert [(e.row, e.column) for e in failed.value.errors] == [(3, "date")]
+    assert "period 2024 is closed" in failed.value.errors[0].reason
+    assert not Order.objects.filter(external_id__in=["N1", "LATE"]).exists()
+    invoices = tmp_path / "invoices.csv"
+    invoices.write_text("customer_id,invoice_id,amount,issued,due\nC1,I9,10,2024-06-01,2024-07-01\n")
+    with pytest.raises(ImportFailed) as failed:
+        run_import("invoices", invoices, acting_user=finance_user)
+    assert [(e.row, e.column) for e in failed.value.errors] == [(2, "issued")]
+    c1 = Customer.objects.get(external_id="C1")
+    with pytest.raises(ValidationError) as err:
+        order_upsert(external_id="LATE", customer=c1, date=dt.date(2024, 12, 30), lines=[LineInput(Decimal("5"))])
+    assert "period 2024 is closed" in err.value.message_dict["date"][0]
+    with pytest.raises(ValidationError):
+        order_delete(order=Order.objects.get(external_id="O1"))
+    assert Order.objects.filter(external_id="O1").exists()
