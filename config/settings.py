@@ -6,7 +6,7 @@ REDIS_URL (broker), SECRET_KEY, ALLOWED_HOSTS and DJANGO_ENV=production.
 """
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -177,6 +177,11 @@ IMPORT_XLSX_MAX_CELLS = int(os.environ.get("IMPORT_XLSX_MAX_CELLS", "20000000"))
 IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES", str(1024 * 1024 * 1024)))
 IMPORT_XLSX_MAX_PART_BYTES = int(os.environ.get("IMPORT_XLSX_MAX_PART_BYTES", str(64 * 1024 * 1024)))
 IMPORT_XLSX_MAX_SHARED_STRINGS = int(os.environ.get("IMPORT_XLSX_MAX_SHARED_STRINGS", "1000000"))
+
+# The dates a write may carry (orders, invoices, visits; config/dates.py): from DATE_WINDOW_START
+# to today + DATE_WINDOW_DAYS_AHEAD days. Outside it: a row or field error, never a new period.
+DATE_WINDOW_START = date.fromisoformat(os.environ.get("DATE_WINDOW_START", "2000-01-01"))
+DATE_WINDOW_DAYS_AHEAD = int(os.environ.get("DATE_WINDOW_DAYS_AHEAD", "366"))
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,17 +1,22 @@
-"""API for single orders: create or replace an order with its lines (event-driven recompute)."""
+"""API for single orders: create or replace an order with its lines (event-driven recompute).
+
+Orders come from the ERP: finance and the integration role write them for every customer, a manager
+only for the customers of the teams they manage, a rep never (``customers.policy``).
+"""
 
 from decimal import Decimal
 
-from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.roles import FINANCE, MANAGER, REP, RolePermission
-from salesforce_tasks.selectors import customer_scope
+from config.dates import validate_date_in_window
+from config.roles import FINANCE, INTEGRATION, MANAGER, REP, RolePermission
 
-from . import services
+from . import policy, services
 from .models import Order
 
 MONEY = {
@@ -39,7 +44,9 @@ class LineSerializer(serializers.Serializer):
 class OrderSerializer(serializers.Serializer):
     order_id = serializers.CharField(max_length=64)
     customer_id = serializers.CharField(max_length=64, help_text="The customer's external id.")
-    date = serializers.DateField()
+    date = serializers.DateField(
+        validators=[validate_date_in_window], help_text="Within the date window (default: 2000-01-01 to a year ahead)."
+    )
     lines = LineSerializer(many=True, allow_empty=False, max_length=10000)
 
 
@@ -62,20 +69,30 @@ def _out(order: Order) -> dict:
 
 
 class OrderView(APIView):
-    """POST an order (upsert by order_id); the customer must be in your scope."""
+    """POST an order (upsert by order_id): finance and integration for any customer, a manager for the
+    customers of their teams. An existing order id outside your scope is a 404, as on GET."""
 
     permission_classes = [RolePermission]
-    read_roles = (REP, MANAGER, FINANCE)
-    write_roles = (MANAGER, FINANCE, REP)
+    read_roles = ()
+    write_roles = (MANAGER, FINANCE, INTEGRATION)
 
-    @extend_schema(request=OrderSerializer, responses={201: OrderOutSerializer})
+    @extend_schema(
+        request=OrderSerializer,
+        responses={
+            201: OrderOutSerializer,
+            404: OpenApiResponse(description="The order id exists outside your scope."),
+        },
+    )
     def post(self, request):
         ser = OrderSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         data = ser.validated_data
-        customer = customer_scope(request.user).filter(external_id=data["customer_id"]).first()
+        policy.order_for_upsert(request.user, data["order_id"])  # someone else's order: 404
+        customer = policy.customer_write_scope(request.user).filter(external_id=data["customer_id"]).first()
         if customer is None:
-            raise serializers.ValidationError({"customer_id": ["Unknown customer (or not in your portfolio)."]})
+            raise serializers.ValidationError(
+                {"customer_id": [_("Unknown customer, or not one you may write orders for.")]}
+            )
         order = services.order_upsert(
             external_id=data["order_id"],
             customer=customer,
@@ -87,21 +104,21 @@ class OrderView(APIView):
 
 
 class OrderDetailView(APIView):
-    permission_classes = [RolePermission]
-    read_roles = (REP, MANAGER, FINANCE)
-    write_roles = (MANAGER, FINANCE)
+    """One order of a customer in your scope (404 outside it); DELETE for the ERP writers."""
 
-    def _get(self, request, order_id: str) -> Order:
-        return get_object_or_404(
-            Order.objects.select_related("customer", "period").filter(customer__in=customer_scope(request.user)),
-            external_id=order_id,
-        )
+    permission_classes = [RolePermission]
+    read_roles = (REP, MANAGER, FINANCE, INTEGRATION)
+    write_roles = (MANAGER, FINANCE, INTEGRATION)
 
     @extend_schema(responses={200: OrderOutSerializer})
     def get(self, request, order_id: str):
-        return Response(_out(self._get(request, order_id)))
+        order = policy.order_scope(request.user).select_related("customer", "period").filter(external_id=order_id)
+        found = order.first()
+        if found is None:
+            raise Http404(_("No such order in your scope."))
+        return Response(_out(found))
 
     @extend_schema(responses={204: None})
     def delete(self, request, order_id: str):
-        services.order_delete(order=self._get(request, order_id), acting_user=request.user)
+        services.order_delete(order=policy.order_for_update(request.user, order_id), acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.dates import validate_date_in_window
+from customers import policy
 from customers.models import Level
 
 from . import selectors
@@ -28,7 +30,11 @@ class VisitForm(forms.Form):
             "invalid_choice": _("This customer is not in your portfolio."),
         },
     )
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date = forms.DateField(
+        label=_("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_date_in_window],
+    )
     minutes = forms.IntegerField(
         label=_("Minutes"),
         min_value=1,
@@ -41,7 +47,7 @@ class VisitForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = selectors.customer_scope(user)
+        self.fields["customer"].queryset = policy.customer_scope(user)
         self.fields["date"].widget.attrs["max"] = timezone.localdate().isoformat()
 
     def clean_date(self):
@@ -112,7 +118,7 @@ class TeamTargetForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = selectors.managed_teams(user)
+        self.fields["team"].queryset = policy.managed_teams(user)
         self.fields["team"].empty_label = None
 
 
@@ -129,7 +135,7 @@ class BonusKpiForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        teams = selectors.managed_teams(user)
+        teams = policy.managed_teams(user)
         pairs = RepPair.objects.filter(team__in=teams).select_related("outside_rep", "inside_rep").order_by("code")
         reps = SalesRep.objects.filter(team__in=teams).order_by("name")
         self.fields["subject"].choices = [
@@ -207,7 +213,7 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["pair"].queryset = selectors.pairs_for_user(user).select_related("outside_rep", "inside_rep")
+        self.fields["pair"].queryset = policy.pairs_for_user(user).select_related("outside_rep", "inside_rep")
 
 
 class CompareForm(forms.Form):
