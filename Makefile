@@ -1,5 +1,6 @@
 # Klantwaarde: two commands. `make run` serves the demo; `make test` runs every test.
 PY ?= python3
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -30,7 +31,7 @@ run: $(STAMP)
 	  pids="$$pids $$!"; \
 	fi; \
 	trap 'test -z "$$pids" || kill $$pids 2>/dev/null' EXIT INT TERM; \
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Chromium for the browser tests (Debian's package; Playwright's own download does not work here).
 browser:

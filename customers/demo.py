@@ -59,7 +59,7 @@ def demo_users() -> pd.DataFrame:
         ("manager", DEMO_PASSWORDS["manager"], "manager", "Marieke", "van den Berg", False, "", "", "Noord, Zuid",
          "Both teams: customer profit per rep, targets, bonus KPIs; approves actions"),
         ("finance", DEMO_PASSWORDS["finance"], "finance", "Joost", "Hendriks", False, "", "", "",
-         "Everything: cost pools, allocation keys, interest rate, period close"),
+         "Everything read-only; cost pools, allocation keys, interest rate, imports"),
     ]
     # fmt: on
     for i, (first, last) in enumerate(REP_NAMES):
@@ -1250,12 +1250,20 @@ def demo_write(data: DemoData) -> dict[int, int]:
     return periods
 
 
-def demo_load(*, customers: int = 2000, seed: int = 42) -> DemoSummary:
+def demo_load(*, customers: int = 2000, seed: int = 42, progress=None) -> DemoSummary:
     """Generate and write the demo, then recompute every period in-process.
+
+    ``progress``: called with one line of text at the start of each step (generate, write,
+    recompute) so a command can show where it is; None for silence.
 
     The recompute of stages whose service is not there yet (AttributeError/ImportError) is
     reported in ``recompute_warning`` and left dirty for later; everything else propagates.
     """
+
+    def step(number: int, text: str) -> None:
+        if progress is not None:
+            progress(f"[{number}/3] {text} ({time.monotonic() - started:.0f} s)")
+
     from django.db import transaction
 
     from config.eventbus import drain, request_stage
@@ -1263,12 +1271,15 @@ def demo_load(*, customers: int = 2000, seed: int = 42) -> DemoSummary:
     from .models import Period
 
     started = time.monotonic()
+    step(1, f"Generating {customers:,} customers with their orders, costs and visits")
     data = demo_frames(customers=customers, seed=seed)
+    step(2, f"Writing {len(data.customers):,} customers and {len(data.lines):,} order lines")
     with transaction.atomic():
         periods = demo_write(data)
         all_period_ids = list(Period.objects.values_list("id", flat=True))
         request_stage(period_ids=all_period_ids, stage="pyramid")
     warning = ""
+    step(3, f"Recomputing pyramid, profit and customer value of {len(all_period_ids)} periods")
     try:
         drain(timeout=600)
     except (AttributeError, ImportError) as exc:

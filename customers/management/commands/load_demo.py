@@ -53,7 +53,8 @@ class Command(BaseCommand):
             raise CommandError("--customers must be at least 20.")
         usernames = demo_users()["username"].tolist()
         existing = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
-        summary = demo_load(customers=options["customers"], seed=options["seed"])
+        progress = (lambda line: self.stdout.write(line)) if options["verbosity"] >= 1 else None
+        summary = demo_load(customers=options["customers"], seed=options["seed"], progress=progress)
         demo_accounts_mark(usernames=[name for name in usernames if name not in existing])
         if summary.recompute_warning:
             self.stderr.write(f"Warning: {summary.recompute_warning}")
