@@ -1,6 +1,6 @@
 """API routes of the sales-force workflow, under /api/v1/."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from . import api
@@ -16,4 +16,5 @@ urlpatterns = [
     path("bonus/", api.BonusView.as_view(), name="salesforce-bonus"),
     path("portfolio-reassignments/", api.CustomerReassignView.as_view(), name="salesforce-reassign"),
     *router.urls,
+    path("", include("salesforce_tasks.organisation.api_urls")),
 ]
