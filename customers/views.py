@@ -741,6 +741,7 @@ IMPORT_LAYOUTS = {
     "invoices": "accounting.services.INVOICE_LAYOUT",
     "visits": "salesforce_tasks.services.VISIT_LAYOUT",
     "surveys": "scenarios.services.SURVEY_LAYOUT",
+    "organisation": "salesforce_tasks.organisation.services.ORGANISATION_LAYOUT",
 }
 #: Example values for the downloadable example file, by column name; per-kind values override.
 EXAMPLE_VALUES = {
@@ -778,6 +779,15 @@ EXAMPLE_OVERRIDES = {
     "costs": {"amount": "90000.00", "customer_id": ""},
     "visits": {"rep": "R1", "outcome": "order expected", "next_step": "send a quote"},
     "surveys": {"date": "2025-03-10", "round": "2025-spring", "comment": "Happy with delivery times"},
+    "organisation": {
+        "username": "anna",
+        "name": "Anna de Vries",
+        "email": "anna@example.com",
+        "role": "rep",
+        "rep_kind": "outside",
+        "pair": "N1",
+        "team": "Noord",
+    },
 }
 IMPORT_KIND_LABELS = {
     "customers": gettext_lazy("Customers"),
@@ -786,6 +796,7 @@ IMPORT_KIND_LABELS = {
     "invoices": gettext_lazy("Invoices"),
     "visits": gettext_lazy("Visits and calls"),
     "surveys": gettext_lazy("Survey scores"),
+    "organisation": gettext_lazy("Organisation (one row per person)"),
 }
 
 
