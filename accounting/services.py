@@ -131,6 +131,13 @@ def _by_pool(allocations: pd.DataFrame, customer_ids: pd.Series) -> list[dict]:
 
 
 def _pool_results_store(period: Period, pools: pd.DataFrame) -> None:
+    """Replace the period's pool results. The period's pools are locked first, in id order, as
+    ``cost_pool_delete`` locks its pool: a pool deleted while this recompute ran is skipped (its
+    result would point at nothing), and a delete that comes during the store waits for it and then
+    removes the new result with the pool (it used to fail on the foreign key: issue 13)."""
+    alive = set(
+        CostPool.objects.select_for_update().filter(period=period).order_by("pk").values_list("pk", flat=True)
+    )
     PoolResult.objects.filter(pool__period=period).delete()
     PoolResult.objects.bulk_create(
         [
@@ -145,6 +152,7 @@ def _pool_results_store(period: Period, pools: pd.DataFrame) -> None:
                 warning=r.warning or "",
             )
             for r in pools.itertuples(index=False)
+            if int(r.pool_id) in alive
         ]
     )
 
@@ -275,6 +283,9 @@ def cost_pool_update(*, pool: CostPool, acting_user, **values) -> CostPool:
 def cost_pool_delete(*, pool: CostPool, acting_user) -> None:
     period_writable(pool.period_id)
     with transaction.atomic():
+        # Lock the row before Django collects the pool's result rows: a recompute storing results
+        # holds this lock (``_pool_results_store``), so no result can appear between the two.
+        list(CostPool.objects.select_for_update().filter(pk=pool.pk).values_list("pk", flat=True))
         pool._history_user = acting_user
         period_id = pool.period_id
         pool.delete()

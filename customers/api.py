@@ -1,8 +1,8 @@
 """REST API of the customers app, under /api/v1/: periods, customers, reports and imports.
 
 Each view parses and validates its input, checks the role, calls a selector, a report builder or
-an importer, and shapes the answer. Reports and imports are for managers and finance; the
-customer endpoints are scoped by ``salesforce_tasks.selectors.customer_scope``.
+an importer, and shapes the answer. Who may read which report rows and run which import, and which
+customers every endpoint shows, is decided by ``customers.policy``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from rest_framework.views import APIView
 
 from config import reports as report_registry
 from config.intake import IMPORT_KINDS, ImportFailed
-from config.roles import FINANCE, MANAGER, ROLES, RolePermission
-from salesforce_tasks.selectors import customer_scope, customer_scope_ids
+from config.roles import FINANCE, INTEGRATION, MANAGER, ROLES, RolePermission
+from customers import policy
+from customers.policy import customer_scope, customer_scope_ids
 
 from . import reports, selectors
 from .filters import CustomerPeriodFilter
@@ -125,6 +126,7 @@ class ImportResultSerializer(serializers.Serializer):
     rows = serializers.IntegerField()
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField(help_text="Rows already stored with exactly these values.")
     periods = serializers.ListField(child=serializers.IntegerField())
 
 
@@ -230,6 +232,7 @@ class ReportView(APIView):
             known = ", ".join(report_registry.kinds())
             raise NotFound(f"Unknown report '{kind}'. Known reports: {known}.") from None
         options = {"period": request.query_params.get("period")} if report.needs_period else {}
+        options.update(policy.report_options(request.user, kind))  # 403 for the role, scope for the rows
         try:
             data = report.build(**options)
         except ValueError as exc:  # ReportError and the other apps' report errors: bad input, said why
@@ -242,7 +245,7 @@ class ImportView(APIView):
 
     permission_classes = [RolePermission]
     read_roles = ()
-    write_roles = (MANAGER, FINANCE)
+    write_roles = (MANAGER, FINANCE, INTEGRATION)  # which kinds, and which rows: customers.policy
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(

@@ -15,6 +15,7 @@ from accounting.selectors import customer_profit_frame
 from config.bulk import replace_rows
 from config.eventbus import publish
 from config.intake import ErrorList, Layout, parse_date, parse_number, read_chunks, too_long
+from customers import policy
 from customers.models import Customer, Period
 from customers.selectors import customer_period_frame
 from customers.services import ImportResult
@@ -139,7 +140,7 @@ def surveys_import(*, path: str | Path, acting_user=None, progress: Progress = N
     ``SurveysChanged`` for every period is published in the transaction, so product value and segments
     are recomputed after commit.
     """
-    customers = dict(Customer.objects.values_list("external_id", "id"))
+    customers = policy.import_scope(acting_user, "surveys").customers()
     errors, seen = ErrorList(), set()
     total = 0
     for chunk in read_chunks(path, SURVEY_LAYOUT):
@@ -168,6 +169,7 @@ def surveys_import(*, path: str | Path, acting_user=None, progress: Progress = N
             result.rows += len(chunk)
             result.created += len(new)
             result.updated += len(changed)
+            result.unchanged += len(chunk) - len(new) - len(changed)
             if progress:
                 progress(int(90 * result.rows / max(total, 1)))
         if result.created or result.updated:
@@ -187,7 +189,7 @@ def survey_response_record(
     acting_user=None,
 ) -> SurveyResponse:
     """Record one survey answer for a customer in the acting user's scope (upsert by customer, date, round)."""
-    from salesforce_tasks.selectors import customer_scope  # the one place that scopes customers
+    from customers.policy import customer_scope  # who may see which customers: one place
 
     if acting_user is not None and not customer_scope(acting_user).filter(pk=customer.pk).exists():
         raise PermissionDenied("This customer is not in your portfolio.")

@@ -164,7 +164,14 @@ def test_api_good_file_is_201_with_counts(small_dataset, manager_user):
         "/api/v1/imports/customers/", {"file": upload("customers.csv", GOOD_CUSTOMERS)}, format="multipart"
     )
     assert response.status_code == 201
-    assert response.json() == {"kind": "customers", "rows": 2, "created": 2, "updated": 0, "periods": []}
+    assert response.json() == {
+        "kind": "customers",
+        "rows": 2,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "periods": [],
+    }
     assert Customer.objects.filter(external_id__in=["N1", "N2"]).count() == 2
 
 

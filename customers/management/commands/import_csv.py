@@ -28,6 +28,7 @@ class Command(BaseCommand):
                 f"{exc.total} error(s); nothing was imported. Fix the rows above and import again."
             ) from None
         self.stdout.write(
-            f"Imported {result.rows} {kind} rows ({result.created} new, {result.updated} updated)."
+            f"Imported {result.rows} {kind} rows ({result.created} new, {result.updated} updated, "
+            f"{result.unchanged} unchanged)."
             + (f" Periods: {', '.join(map(str, result.periods))}." if result.periods else "")
         )
