@@ -14,3 +14,21 @@
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   document.addEventListener("htmx:afterSettle", function (e) { draw(e.target); });
 })();
+
+// Destructive clicks: a <button data-confirm="..."> (or a form with data-confirm) asks first;
+// cancelling sends nothing. Works for plain forms, forms with a form= button, and htmx.
+(function () {
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("button[data-confirm], input[type=submit][data-confirm]");
+    if (button && !window.confirm(button.dataset.confirm)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      e.preventDefault();
+    }
+  }, true);
+})();
