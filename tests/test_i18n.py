@@ -263,8 +263,11 @@ def test_money_is_formatted_per_language():
     with translation.override("nl"):
         assert money(Decimal("1234.56")) == "€ 1.234,56"
         assert pct(0.653) == "65,3 %"
+        assert money(Decimal("-2327275"), 0) == "\u2212€ 2.327.275"
+        assert money(Decimal("-0.001")) == "€ 0,00"  # no minus on a zero
     with translation.override("en"):
-        assert money(Decimal("1234.56")) == "€ 1,234.56"
+        assert money(Decimal("1234.56")) == "€1,234.56"
+        assert money(Decimal("-2327275"), 0) == "-€2,327,275"
 
 
 def test_login_page_follows_accept_language(client, compiled_catalogues):
