@@ -22,7 +22,13 @@ MENU = [
     ("salesforce:reps", _("Reps"), (MANAGER, FINANCE)),
     ("actions:board", _("Actions"), (REP, MANAGER)),
     ("customers:import", _("Import"), (MANAGER, FINANCE)),
+    ("salesforce:organisation:waiting", _("Waiting for me"), (MANAGER,)),
+    ("salesforce:organisation:teams", _("Organisation"), (MANAGER,)),
+    ("salesforce:organisation:periods", _("Periods"), (FINANCE,)),
+    ("salesforce:organisation:history", _("History"), (MANAGER, FINANCE)),
 ]
+#: Menu items that carry a count badge: url name -> function(user) -> int (the count of open work).
+BADGES = {"salesforce:organisation:waiting": "salesforce_tasks.organisation.selectors.waiting_total"}
 
 
 def navigation(request) -> dict:
@@ -31,8 +37,17 @@ def navigation(request) -> dict:
     for name, label, allowed in MENU:
         if roles & set(allowed):
             try:
-                items.append({"url": reverse(name), "label": label, "name": name})
+                items.append({"url": reverse(name), "label": label, "name": name, "badge": _badge(name, request)})
             except Exception:  # noqa: BLE001 - a page of a later issue not there yet
                 continue
     role_labels = [ROLE_LABELS[role] for role in ROLES if role in roles]
     return {"menu": items, "roles": roles, "role_labels": role_labels}
+
+
+def _badge(name: str, request) -> int | None:
+    path = BADGES.get(name)
+    if path is None:
+        return None
+    from django.utils.module_loading import import_string
+
+    return import_string(path)(request.user)

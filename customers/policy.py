@@ -499,7 +499,9 @@ def decision_scope(user) -> tuple[QuerySet, QuerySet]:
     if not (user.is_authenticated and (user.is_superuser or MANAGER in user_roles(user))):
         return org.CustomerTarget.objects.none(), org.Action.objects.none()
     customers = Customer.objects.filter(pair__team__in=managed_teams(user)).values("id")
-    targets = org.CustomerTarget.objects.filter(proposed_by_pair=True, customer_id__in=customers)
+    targets = org.CustomerTarget.objects.filter(
+        Q(proposed_by_pair=True) | Q(proposal_pending=True), customer_id__in=customers
+    )
     actions = org.Action.objects.filter(state=org.Action.State.PROPOSED, customer_id__in=customers)
     return targets, actions
 

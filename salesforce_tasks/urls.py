@@ -1,6 +1,6 @@
 """Pages of the sales-force workflow, mounted at /sales/ in the namespace "salesforce"."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -29,4 +29,5 @@ urlpatterns = [
     path("reps/pairs/<int:pair_id>/", views.pair_detail, name="pair"),
     path("customers/<int:customer_id>/", views.customer_sales, name="customer"),
     path("customers/<int:customer_id>/reassign/", views.customer_reassign, name="customer_reassign"),
+    path("organisation/", include("salesforce_tasks.organisation.urls")),
 ]

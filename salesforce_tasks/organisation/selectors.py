@@ -1,0 +1,229 @@
+"""Reads of the organisation pages: "waiting for me" and the history of every business record.
+
+Each history kind names its model (django-simple-history keeps one ``Historical*`` table per
+model), a label, a cheap title field and how its rows are scoped for the reader (through
+``customers.policy``). The log runs one query per kind; a record's page one query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from config.roles import MANAGER, user_roles
+from customers import policy
+
+from ..models import RepPair, SalesRep
+
+LOG_LIMIT = 200
+
+
+def _by_customer(user, qs: QuerySet) -> QuerySet:
+    scope = policy.customer_scope_ids(user)
+    return qs if scope is None else qs.filter(customer_id__in=scope)
+
+
+def _by_team(user, qs: QuerySet) -> QuerySet:
+    if policy.sees_everything(user):
+        return qs
+    return qs.filter(team_id__in=policy.teams_for_user(user).values("id"))
+
+
+def _by_self_team(user, qs: QuerySet) -> QuerySet:
+    if policy.sees_everything(user):
+        return qs
+    return qs.filter(id__in=policy.teams_for_user(user).values("id"))
+
+
+def _by_customer_self(user, qs: QuerySet) -> QuerySet:
+    scope = policy.customer_scope_ids(user)
+    return qs if scope is None else qs.filter(id__in=scope)
+
+
+def _by_kpi(user, qs: QuerySet) -> QuerySet:
+    if policy.sees_everything(user):
+        return qs
+    teams = policy.teams_for_user(user).values("id")
+    return qs.filter(
+        Q(pair_id__in=RepPair.objects.filter(team__in=teams).values("id"))
+        | Q(rep_id__in=SalesRep.objects.filter(team__in=teams).values("id"))
+    )
+
+
+def _by_user(user, qs: QuerySet) -> QuerySet:
+    return qs.filter(id__in=policy.user_scope(user).values("id"))
+
+
+def _everything(user, qs: QuerySet) -> QuerySet:
+    return qs
+
+
+@dataclass(frozen=True)
+class HistoryKind:
+    code: str
+    model: str  # app_label.ModelName
+    label: str
+    title_field: str
+    scope: Callable[[object, QuerySet], QuerySet]
+
+    @property
+    def history(self):
+        return apps.get_model(self.model).history
+
+
+HISTORY_KINDS: dict[str, HistoryKind] = {
+    k.code: k
+    for k in (
+        HistoryKind("customer", "customers.Customer", _("Customer and owner"), "name", _by_customer_self),
+        HistoryKind("team", "salesforce_tasks.Team", _("Team"), "name", _by_self_team),
+        HistoryKind("rep", "salesforce_tasks.SalesRep", _("Rep"), "name", _by_team),
+        HistoryKind("pair", "salesforce_tasks.RepPair", _("Pair"), "code", _by_team),
+        HistoryKind("assignment", "salesforce_tasks.PortfolioAssignment", _("Portfolio"), "start", _by_customer),
+        HistoryKind("visit", "salesforce_tasks.Visit", _("Visit"), "date", _by_customer),
+        HistoryKind("target", "salesforce_tasks.CustomerTarget", _("Customer target"), "customer_id", _by_customer),
+        HistoryKind("team_target", "salesforce_tasks.TeamTarget", _("Team target"), "kind", _by_team),
+        HistoryKind("kpi", "salesforce_tasks.BonusKpi", _("Bonus KPI"), "metric", _by_kpi),
+        HistoryKind("action", "salesforce_tasks.Action", _("Action"), "type", _by_customer),
+        HistoryKind("cost_pool", "accounting.CostPool", _("Cost pool"), "name", _everything),
+        HistoryKind("period", "customers.Period", _("Period"), "name", _everything),
+        HistoryKind("user", "auth.User", _("User and roles"), "username", _by_user),
+    )
+}
+CHANGE_LABELS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+
+
+def history_kinds_for(user) -> list[tuple[str, str]]:
+    return [(k.code, k.label) for k in HISTORY_KINDS.values() if _may_read_kind(user, k)]
+
+
+def _may_read_kind(user, kind: HistoryKind) -> bool:
+    if kind.code == "user":
+        return policy.may_manage_organisation(user)
+    return True
+
+
+def history_log(
+    *,
+    user,
+    kind: str | None = None,
+    username: str = "",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    limit: int = LOG_LIMIT,
+) -> list[dict]:
+    """The latest changes across business records in the reader's scope (managers and finance), newest first."""
+    if not policy.may_read_history_log(user):
+        return []
+    kinds = [HISTORY_KINDS[kind]] if kind in HISTORY_KINDS else list(HISTORY_KINDS.values())
+    actor = None
+    if username:
+        actor = get_user_model().objects.filter(username__iexact=username.strip()).first()
+        if actor is None:
+            return []
+    rows: list[dict] = []
+    for k in kinds:
+        if not _may_read_kind(user, k):
+            continue
+        qs = k.scope(user, k.history.all())
+        if actor is not None:
+            qs = qs.filter(history_user=actor)
+        if since:
+            qs = qs.filter(history_date__date__gte=since)
+        if until:
+            qs = qs.filter(history_date__date__lte=until)
+        for rec in qs.select_related("history_user").order_by("-history_date")[:limit]:
+            rows.append(_row(k, rec))
+    rows.sort(key=lambda r: r["when"], reverse=True)
+    return rows[:limit]
+
+
+def _row(kind: HistoryKind, rec) -> dict:
+    return {
+        "kind": kind.code,
+        "kind_label": kind.label,
+        "id": rec.id,
+        "title": getattr(rec, kind.title_field, rec.id),
+        "change": CHANGE_LABELS.get(rec.history_type, rec.history_type),
+        "who": rec.history_user.username if rec.history_user else "",
+        "when": rec.history_date,
+    }
+
+
+def record_history(*, user, kind: str, pk: int) -> dict | None:
+    """Every change of one record, oldest first, with the fields before and after; None outside the scope."""
+    k = HISTORY_KINDS.get(kind)
+    if k is None or not _may_read_kind(user, k):
+        return None
+    records = list(k.scope(user, k.history.filter(id=pk)).select_related("history_user").order_by("history_date"))
+    if not records:
+        return None
+    if not policy.may_read_history_log(user) and kind not in ("target", "visit", "action", "customer"):
+        return None
+    changes = []
+    previous = None
+    for rec in records:
+        row = _row(k, rec)
+        if previous is None:
+            row["fields"] = [
+                {"field": f.verbose_name, "old": "", "new": _text(getattr(rec, f.attname))}
+                for f in k.history.model._meta.fields
+                if not f.name.startswith("history_") and f.name != "id"
+            ]
+        else:
+            delta = rec.diff_against(previous)
+            row["fields"] = [
+                {"field": _verbose(k, c.field), "old": _text(c.old), "new": _text(c.new)} for c in delta.changes
+            ]
+        changes.append(row)
+        previous = rec
+    return {"kind": k, "id": pk, "title": changes[-1]["title"], "changes": list(reversed(changes))}
+
+
+def _verbose(kind: HistoryKind, name: str) -> str:
+    try:
+        return str(apps.get_model(kind.model)._meta.get_field(name).verbose_name)
+    except Exception:  # noqa: BLE001 - an m2m or removed field: its name
+        return name
+
+
+def _text(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, list):
+        return ", ".join(str(v.get("group", v)) if isinstance(v, dict) else str(v) for v in value)
+    return str(value)
+
+
+# --- waiting for me ---------------------------------------------------------------------------
+
+
+def waiting_counts(user) -> dict[str, int]:
+    """{"targets": n, "actions": m, "total": n + m} of the proposals the user decides on (2 queries)."""
+    if not (user.is_authenticated and (user.is_superuser or MANAGER in user_roles(user))):
+        return {"targets": 0, "actions": 0, "total": 0}
+    targets, actions = policy.decision_scope(user)
+    t, a = targets.count(), actions.count()
+    return {"targets": t, "actions": a, "total": t + a}
+
+
+def waiting_total(user) -> int:
+    """The menu badge: how many proposals wait for this user's decision."""
+    return waiting_counts(user)["total"]
+
+
+def waiting_rows(user) -> dict[str, list]:
+    targets, actions = policy.decision_scope(user)
+    return {
+        "targets": list(targets.select_related("customer", "customer__pair", "period").order_by("customer__name")),
+        "actions": list(actions.select_related("customer", "customer__pair", "period", "proposed_by")),
+    }
+
+
+def may_see_waiting(user) -> bool:
+    return bool(user.is_authenticated) and (user.is_superuser or MANAGER in user_roles(user))
