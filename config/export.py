@@ -23,6 +23,19 @@ def _cell(value):
     return value
 
 
+def _csv_value(value):
+    """CSV text of one cell: money-like Decimals with two decimals (235133.18, not
+    235133.180000000 as a SQLite sum gives); more only where they carry digits (a rate 0.2445)."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal) and value.is_finite():
+        two = value.quantize(Decimal("0.01")) if value.as_tuple().exponent < -2 else value
+        if two == value:
+            return f"{value.quantize(Decimal('0.01')):f}"
+        return f"{value.normalize():f}"
+    return value
+
+
 def table_response(*, rows: Sequence[dict], columns: Sequence[tuple[str, str]], filename: str, fmt: str):
     headers = [str(label) for _, label in columns]
     keys = [key for key, _ in columns]
@@ -51,7 +64,7 @@ def table_response(*, rows: Sequence[dict], columns: Sequence[tuple[str, str]], 
         writer = csv.writer(buf)
         writer.writerow(headers)
         for row in rows:
-            writer.writerow(["" if row.get(k) is None else row.get(k) for k in keys])
+            writer.writerow([_csv_value(row.get(k)) for k in keys])
         response = HttpResponse("\ufeff" + buf.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response
