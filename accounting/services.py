@@ -135,9 +135,7 @@ def _pool_results_store(period: Period, pools: pd.DataFrame) -> None:
     ``cost_pool_delete`` locks its pool: a pool deleted while this recompute ran is skipped (its
     result would point at nothing), and a delete that comes during the store waits for it and then
     removes the new result with the pool (it used to fail on the foreign key: issue 13)."""
-    alive = set(
-        CostPool.objects.select_for_update().filter(period=period).order_by("pk").values_list("pk", flat=True)
-    )
+    alive = set(CostPool.objects.select_for_update().filter(period=period).order_by("pk").values_list("pk", flat=True))
     PoolResult.objects.filter(pool__period=period).delete()
     PoolResult.objects.bulk_create(
         [

@@ -7,21 +7,51 @@ from rest_framework.parsers import JSONParser
 NUL_MESSAGE = "Text may not contain NUL (\\x00) characters."
 
 
+#: Deeper JSON is refused: no request body of this API nests more than a few levels, and deep
+#: nesting (about 400 levels) overflowed the recursion of the serializers into a 500.
+JSON_MAX_DEPTH = 32
+DEPTH_MESSAGE = f"JSON may nest at most {JSON_MAX_DEPTH} levels deep."
+
+
 def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
+    """NUL in any key or string, at any depth (iterative: no recursion limit to hit)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
     return False
 
 
+def _depth(value) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > JSON_MAX_DEPTH:
+                return depth
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 class StrictJSONParser(JSONParser):
-    """JSON, minus strings with NUL characters (they would reach the database as an error)."""
+    """JSON, minus strings with NUL characters (they would reach the database as an error) and
+    minus nesting deeper than ``JSON_MAX_DEPTH`` levels."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(DEPTH_MESSAGE) from None
+        if _depth(data) > JSON_MAX_DEPTH:
+            raise ParseError(DEPTH_MESSAGE)
         if _has_nul(data):
             raise ParseError(NUL_MESSAGE)
         return data

@@ -9,9 +9,8 @@ from __future__ import annotations
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import F
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
@@ -20,8 +19,8 @@ from rest_framework.views import APIView
 
 from config.roles import FINANCE, MANAGER, REP, RolePermission
 from customers.models import Period
+from customers.policy import customer_scope, customer_scope_ids
 from customers.selectors import period_get, period_list
-from salesforce_tasks.selectors import customer_scope, customer_scope_ids
 
 from . import reports, selectors, services
 from .models import CustomerValue, Scenario, Segment, SegmentTarget, SurveyResponse
@@ -200,6 +199,7 @@ class SegmentTargetViewSet(viewsets.ModelViewSet):
             "period": instance.period,
             "segment": instance.segment,
             "metric": instance.metric,
+            "target": instance.target,  # PATCH {} changes nothing
             **serializer.validated_data,
         }
         if (data["period"], data["segment"], data["metric"]) != (instance.period, instance.segment, instance.metric):
@@ -291,6 +291,10 @@ class ProjectionSerializer(serializers.Serializer):
     years = ProjectionYearSerializer(many=True)
 
 
+class ScenarioCopySerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
 class ScenarioViewSet(viewsets.ModelViewSet):
     """Growth scenarios: managers create, change and delete their own (built-ins cannot be deleted)."""
 
@@ -335,7 +339,7 @@ class ScenarioViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["get"])
     def projection(self, request, pk=None):
         """The scenario's projection year by year (year 0 = base period); money in euros."""
-        scenario = get_object_or_404(self.get_queryset(), pk=pk)
+        scenario = self.get_object()  # DRF's lookup: a malformed id is a 404, not a 500
         try:
             data = reports.scenario_projection_data(scenario)
         except ValueError as exc:
@@ -349,15 +353,15 @@ class ScenarioViewSet(viewsets.ModelViewSet):
         scenario = services.scenario_make_plan(scenario=self.get_object(), acting_user=request.user)
         return Response(ScenarioSerializer(scenario).data)
 
-    @extend_schema(
-        request=inline_serializer("ScenarioCopy", {"name": serializers.CharField(required=False, max_length=100)}),
-        responses={201: ScenarioSerializer},
-    )
+    @extend_schema(request=ScenarioCopySerializer, responses={201: ScenarioSerializer})
     @action(detail=True, methods=["post"])
     def copy(self, request, pk=None):
         """Copy a scenario (built-ins too) under a new name."""
-        name = str(request.data.get("name") or "")[:100]
-        copy = services.scenario_copy(scenario=self.get_object(), name=name, acting_user=request.user)
+        scenario = self.get_object()
+        body = ScenarioCopySerializer(data=request.data)  # a JSON array or string is a 400, not a 500
+        body.is_valid(raise_exception=True)
+        name = body.validated_data.get("name") or ""
+        copy = services.scenario_copy(scenario=scenario, name=name, acting_user=request.user)
         return Response(ScenarioSerializer(copy).data, status=status.HTTP_201_CREATED)
 
 
