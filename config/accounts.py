@@ -73,8 +73,8 @@ class DemoLoginGuardBackend:
             raise PermissionDenied("demo login refused in production")
         return None
 
-    def get_user(self, user_id):
-        return None
+    # No get_user: the guard never logs anyone in, and Django's test client (force_login) picks the
+    # first backend that has one, which must be a backend that can load the user back.
 
 
 class LoginForm(AuthenticationForm):
