@@ -59,11 +59,25 @@ def period_list() -> list[Period]:
     return list(Period.objects.order_by("name"))
 
 
+def period_default() -> Period | None:
+    """The period every page opens on: the latest one with orders.
+
+    A visit, invoice or cost pool dated in a year without orders creates that period; it must not
+    become the default (the dashboard opened on "2026" with all zeros). Without any orders: the latest.
+    """
+    with_orders = Period.objects.filter(Exists(OrderLine.objects.filter(period=OuterRef("pk"))))
+    return with_orders.order_by("-name").first() or Period.objects.order_by("-name").first()
+
+
+def period_has_orders(period: Period | None) -> bool:
+    return period is not None and OrderLine.objects.filter(period=period).exists()
+
+
 def period_get(*, name: int | str | None = None) -> Period | None:
-    """A period by name; the latest when ``name`` is None."""
+    """A period by name; :func:`period_default` when ``name`` is None."""
     qs = Period.objects.order_by("-name")
     if name in (None, ""):
-        return qs.first()
+        return period_default()
     try:
         return qs.filter(name=int(name)).first()
     except (TypeError, ValueError):

@@ -63,11 +63,8 @@ class WhatIfInputs:
 
 
 def action_period(*, name=None) -> Period | None:
-    """The period by name; without a name the latest period with customer profit figures."""
-    if name not in (None, ""):
-        return period_get(name=name)
-    latest = Period.objects.filter(profits__isnull=False).order_by("-name").distinct().first()
-    return latest or period_get()
+    """The period by name; without a name the default period (the latest with orders)."""
+    return period_get(name=name)
 
 
 def whatif_inputs(*, period: Period, profit: pd.DataFrame | None = None) -> WhatIfInputs:

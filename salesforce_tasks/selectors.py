@@ -60,9 +60,10 @@ def customer_search(*, user, query: str, limit: int = 10) -> list[Customer]:
 
 
 def default_period() -> Period | None:
-    """The latest period with a stored pyramid (a visit logged today can create an empty one)."""
-    with_rows = Period.objects.filter(Exists(CustomerPeriod.objects.filter(period=OuterRef("pk"))))
-    return with_rows.order_by("-name").first() or Period.objects.order_by("-name").first()
+    """The period pages open on (``customers.selectors.period_default``: the latest with orders)."""
+    from customers.selectors import period_default
+
+    return period_default()
 
 
 def period_resolve(*, name: str | int | None = None) -> Period | None:
