@@ -3,11 +3,17 @@
 A view builds ``rows`` (list of dicts) and ``columns`` ([(key, header), ...]) with the selector
 that also draws the page, then returns ``table_response(...)`` when ``?format=csv|xlsx``.
 Numbers stay numbers in Excel (typed numeric cells), with a bold header row.
+
+Text never becomes a formula (OWASP "CSV injection"): a text cell that begins with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return gets a leading single quote, in CSV and XLSX alike, and
+XLSX text cells are typed as strings. Numbers (int, float, Decimal) are never escaped: a negative
+amount stays a number.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Sequence
 from decimal import Decimal
@@ -17,10 +23,25 @@ from django.http import HttpResponse
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_text(value):
+    """A cell value as exported: text that a spreadsheet would run as a formula gets a leading
+    quote; anything that is not text (a number, a date, None) is returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _cell(value):
     if isinstance(value, Decimal):
         return float(value)
-    return value
+    if isinstance(value, str):
+        return export_text(value)
+    if value is None or isinstance(value, int | float | dt.date | dt.datetime):
+        return value
+    return export_text(str(value))  # lazy translations and other objects: their text
 
 
 def _csv_value(value):
@@ -33,7 +54,7 @@ def _csv_value(value):
         if two == value:
             return f"{value.quantize(Decimal('0.01')):f}"
         return f"{value.normalize():f}"
-    return value
+    return export_text(value)
 
 
 def table_response(*, rows: Sequence[dict], columns: Sequence[tuple[str, str]], filename: str, fmt: str):
@@ -51,6 +72,9 @@ def table_response(*, rows: Sequence[dict], columns: Sequence[tuple[str, str]], 
             cell.font = Font(bold=True)
         for row in rows:
             ws.append([_cell(row.get(k)) for k in keys])
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text, never a formula
         ws.freeze_panes = "A2"
         for i, header in enumerate(headers, start=1):
             ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(10, min(40, len(header) + 4))

@@ -7,6 +7,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from config import reports
+from config.export import export_text
 
 
 class Command(BaseCommand):
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         if format == "csv":
             writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({k: export_text(v) for k, v in row.items()} for row in rows)  # no live formulas
             return
         text = [[str(c) for c in columns]] + [
             ["" if r.get(c) is None else str(r.get(c)) for c in columns] for r in rows
