@@ -1,7 +1,7 @@
 """API of customer based accounting: cost pools (finance writes), invoices, profit and the waterfall.
 
 Serializers parse and shape; every write goes through ``services`` (events, history), every read
-through ``selectors``. Customers are scoped by ``salesforce_tasks.selectors.customer_scope``.
+through ``selectors``. Customers are scoped by ``customers.policy.customer_scope``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from rest_framework.views import APIView
 from config.money import to_decimal
 from config.roles import FINANCE, MANAGER, REP, RolePermission
 from customers.models import Customer, Level, Period
+from customers.policy import customer_scope, customer_scope_ids
 from customers.selectors import period_get, period_list
-from salesforce_tasks.selectors import customer_scope, customer_scope_ids
 
 from . import selectors, services
 from .models import AllocationKey, CostPool, CustomerProfit, Invoice, PoolResult

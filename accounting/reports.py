@@ -19,10 +19,13 @@ def pool_column(name: str) -> str:
     return f"pool {name}" if name in BASE_COLUMNS else name
 
 
-def profit_report(*, period) -> dict:
-    """One row per customer with a stored profit (active, or carrying an allocation or financing)."""
+def profit_report(*, period, scope_ids=None) -> dict:
+    """One row per customer with a stored profit (active, or carrying an allocation or financing).
+
+    ``scope_ids``: the reader's customers (``customers.policy.report_options``); None = all.
+    """
     period = period_or_error(period)
-    table = selectors.customer_profit_table(period=period)
+    table = selectors.customer_profit_table(period=period, scope_ids=scope_ids)
     pools = table["pools"]
     customers = []
     for r in table["rows"]:

@@ -272,10 +272,18 @@ def cost_pool_update(*, pool: CostPool, acting_user, **values) -> CostPool:
         setattr(pool, key, value)
     cost_pool_validate(pool)
     with transaction.atomic():
+        cost_pool_history_baseline(pool=pool)
         pool._history_user = acting_user
         pool.save()
         publish(CostsChanged(period_ids=(pool.period_id,)))
     return pool
+
+
+def cost_pool_history_baseline(*, pool: CostPool) -> None:
+    """A pool loaded in bulk has no history: record its stored values before the first change, so the
+    original version is shown and can be restored (the first change showed "– → Revenue")."""
+    if pool.pk and not pool.history.exists():
+        CostPool.history.bulk_history_create([CostPool.objects.get(pk=pool.pk)], update=False)
 
 
 def cost_pool_delete(*, pool: CostPool, acting_user) -> None:

@@ -24,9 +24,9 @@ from config.export import EXPORT_FORMATS, table_response
 from config.money import to_decimal
 from config.roles import FINANCE, MANAGER, REP, has_role, require_role
 from customers.models import Level, Period
+from customers.policy import customer_scope, customer_scope_ids
 from customers.selectors import period_get, period_list
 from customers.templatetags.kw import money, number
-from salesforce_tasks.selectors import customer_scope, customer_scope_ids
 
 from . import selectors, services
 from .forms import CostPoolForm, InterestRateForm, customer_options

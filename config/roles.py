@@ -66,3 +66,47 @@ class RolePermission(BasePermission):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return has_role(request.user, *read)
         return has_role(request.user, *write)
+
+
+class HasAnyRole(BasePermission):
+    """DRF permission: signed in with at least one role (the default for every endpoint and the schema)."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and (user.is_superuser or user_roles(user)))
+
+
+#: Paths a signed-in user without a role may still open: logging out, password pages, language.
+NO_ROLE_OPEN_PREFIXES = ("/accounts/", "/i18n/", "/static/")
+
+
+class NoRoleMiddleware:
+    """A signed-in user with no role sees only the page that says so (403), on every page and API call.
+
+    Place after ``AuthenticationMiddleware``. Token-authenticated API calls are refused by
+    ``HasAnyRole``/``RolePermission`` (DRF authenticates them inside the view).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not user.is_superuser
+            and not user_roles(user)
+            and not request.path_info.startswith(NO_ROLE_OPEN_PREFIXES)
+        ):
+            return no_role_response(request)
+        return self.get_response(request)
+
+
+def no_role_response(request):
+    from django.http import JsonResponse
+    from django.shortcuts import render
+
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": _("Your account has no role yet; ask an administrator.")}, status=403)
+    return render(request, "no_role.html", status=403)

@@ -17,10 +17,10 @@ from rest_framework.response import Response
 from config.money import to_decimal
 from config.roles import FINANCE, MANAGER, REP, RolePermission
 from customers.models import Customer, Period
+from customers.policy import customer_scope
 
 from . import action_selectors, action_services
 from .models import Action
-from .selectors import customer_scope
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 _TYPE_HELP = "; ".join(f"{value}: {label}" for value, label in Action.Type.choices)

@@ -34,7 +34,8 @@ def _sum(rows: list[dict], key: str, states: tuple[str, ...]) -> float | None:
     return float(sum(values)) if values else None
 
 
-def actions_report(*, period=None) -> dict:
+def actions_report(*, period=None, scope_ids=None) -> dict:
+    """Every action of a period; ``scope_ids`` (``customers.policy.report_options``) limits the customers."""
     found = action_selectors.action_period(name=period)
     if found is None:
         known = ", ".join(str(n) for n in Period.objects.order_by("name").values_list("name", flat=True))
@@ -42,7 +43,7 @@ def actions_report(*, period=None) -> dict:
         raise ReportError(
             gettext("Unknown period '%(name)s'. Known periods: %(known)s.") % {"name": period, "known": known}
         )
-    rows = action_selectors.action_rows(action_selectors.actions_of(period=found))
+    rows = action_selectors.action_rows(action_selectors.actions_of(period=found, customer_ids=scope_ids))
     keys = [key for key, _ in action_selectors.ACTION_COLUMNS]
     return {
         "period": found.name,

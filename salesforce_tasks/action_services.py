@@ -25,10 +25,10 @@ from django.utils.translation import gettext as _
 from config.money import to_decimal
 from config.roles import MANAGER, REP, user_roles
 from customers.models import Customer, Period
+from customers.policy import customer_scope
 
 from . import action_selectors
 from .models import Action
-from .selectors import customer_scope
 
 State = Action.State
 TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {

@@ -21,11 +21,11 @@ from django.views.decorators.vary import vary_on_headers
 from config.export import EXPORT_FORMATS, table_response
 from config.roles import MANAGER, REP, require_role, user_roles
 from customers.models import Customer, Period
+from customers.policy import customer_scope
 from customers.selectors import period_list
 
 from . import action_selectors, action_services, action_whatif
 from .models import Action
-from .selectors import customer_scope
 
 TEMPLATE_BOARD = "salesforce_tasks/actions_board.html"
 TEMPLATE_PROPOSE = "salesforce_tasks/actions_propose.html"

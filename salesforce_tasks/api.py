@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import django_filters
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -20,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.roles import FINANCE, MANAGER, REP, RolePermission
+from customers import policy
 from customers.models import Customer, Level, Period
 
 from . import selectors, services
@@ -48,7 +48,7 @@ def _period_by_name(name) -> Period:
 
 
 def _scoped_customer(user, external_id: str) -> Customer:
-    customer = selectors.customer_scope(user).filter(external_id=external_id).first()
+    customer = policy.customer_scope(user).filter(external_id=external_id).first()
     if customer is None:
         raise serializers.ValidationError({"customer_id": ["Unknown customer (or not in your portfolio)."]})
     return customer
@@ -157,7 +157,7 @@ class VisitViewSet(ServiceModelViewSet):
         rep = data.get("rep")
         if rep is not None:
             return rep
-        own = selectors.rep_for_user(self.request.user)
+        own = policy.rep_for_user(self.request.user)
         if own is None:
             raise serializers.ValidationError({"rep": ["Give the rep's code: your user is not a sales rep."]})
         return own
@@ -178,6 +178,13 @@ class VisitViewSet(ServiceModelViewSet):
 
 
 # --- customer targets -------------------------------------------------------------------------
+
+
+class TargetProposalSerializer(serializers.Serializer):
+    target_level = serializers.CharField(allow_blank=True)
+    target_revenue = serializers.DecimalField(allow_null=True, **MONEY)
+    target_profit = serializers.DecimalField(allow_null=True, **MONEY)
+    seasonality = serializers.ListField(child=serializers.FloatField(), allow_null=True)
 
 
 class CustomerTargetSerializer(serializers.ModelSerializer):
@@ -203,6 +210,9 @@ class CustomerTargetSerializer(serializers.ModelSerializer):
     proposed_by_pair = serializers.BooleanField(
         read_only=True, help_text="Proposed by the pair, awaiting a manager's approval."
     )
+    proposal = serializers.SerializerMethodField(
+        help_text="A rep's change to this approved target, awaiting a manager (the values above stay until then)."
+    )
 
     class Meta:
         model = CustomerTarget
@@ -216,8 +226,22 @@ class CustomerTargetSerializer(serializers.ModelSerializer):
             "target_profit",
             "seasonality",
             "proposed_by_pair",
+            "proposal",
         ]
         read_only_fields = ["id"]
+
+    @extend_schema_field(TargetProposalSerializer(allow_null=True))
+    def get_proposal(self, obj: CustomerTarget) -> dict | None:
+        if not obj.proposal_pending:
+            return None
+        return TargetProposalSerializer(
+            {
+                "target_level": obj.proposal_level,
+                "target_revenue": obj.proposal_revenue,
+                "target_profit": obj.proposal_profit,
+                "seasonality": obj.proposal_seasonality,
+            }
+        ).data
 
 
 class CustomerTargetFilter(django_filters.FilterSet):
@@ -249,9 +273,7 @@ class CustomerTargetViewSet(ServiceModelViewSet):
     search_fields = ["customer__name", "customer__external_id"]
 
     def get_queryset(self):
-        qs = CustomerTarget.objects.select_related("customer", "period")
-        scope = selectors.customer_scope_ids(self.request.user)
-        return qs if scope is None else qs.filter(customer_id__in=scope)
+        return policy.customer_target_scope(self.request.user).select_related("customer", "period")
 
     def write(self, data, instance=None):
         user = self.request.user
@@ -292,6 +314,19 @@ class CustomerTargetViewSet(ServiceModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[RolePermission], write_roles=(MANAGER,))
     def approve(self, request, pk=None):
         target = services.customer_target_approve(target=self.get_object(), acting_user=request.user)
+        return Response(self.get_serializer(target).data)
+
+    @extend_schema(
+        summary="Reject a proposed target or proposed change (managers); a rejected new target is deleted",
+        request=None,
+        responses={200: CustomerTargetSerializer, 204: None},
+        tags=["targets"],
+    )
+    @action(detail=True, methods=["post"], permission_classes=[RolePermission], write_roles=(MANAGER,))
+    def reject(self, request, pk=None):
+        target = services.customer_target_reject(target=self.get_object(), acting_user=request.user)
+        if target is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(self.get_serializer(target).data)
 
 
@@ -346,7 +381,7 @@ class TeamTargetViewSet(ServiceModelViewSet):
     ordering = ["id"]
 
     def get_queryset(self):
-        return TeamTarget.objects.filter(team__in=selectors.teams_for_user(self.request.user)).select_related(
+        return TeamTarget.objects.filter(team__in=policy.teams_for_user(self.request.user)).select_related(
             "team", "period"
         )
 
@@ -424,10 +459,7 @@ class BonusKpiViewSet(ServiceModelViewSet):
     ordering = ["id"]
 
     def get_queryset(self):
-        user = self.request.user
-        return BonusKpi.objects.filter(
-            Q(pair__in=selectors.pairs_for_user(user)) | Q(rep__in=selectors.reps_for_user(user))
-        ).select_related("period", "rep", "pair")
+        return policy.bonus_kpi_scope(self.request.user).select_related("period", "rep", "pair")
 
     def write(self, data, instance=None):
         values = {k: v for k, v in data.items() if k != "period"}
@@ -589,7 +621,7 @@ class CustomerReassignView(APIView):
         serializer = ReassignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer = get_object_or_404(
-            selectors.customer_scope(request.user), external_id=serializer.validated_data["customer_id"]
+            policy.customer_scope(request.user), external_id=serializer.validated_data["customer_id"]
         )
         assignment = services.customer_reassign(
             customer=customer, pair=serializer.validated_data["pair"], acting_user=request.user

@@ -25,8 +25,8 @@ from config import pages
 from config.export import table_response
 from config.roles import FINANCE, MANAGER, REP, has_role, require_role
 from customers.models import Level, Period
+from customers.policy import customer_scope, customer_scope_ids
 from customers.selectors import period_get, period_list
-from salesforce_tasks.selectors import customer_scope, customer_scope_ids
 
 from . import reports, selectors, services, valuation
 from .forms import CopyScenarioForm, ScenarioForm, SegmentTargetsForm, SurveyResponseForm, ValueSettingsForm
