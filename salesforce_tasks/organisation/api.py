@@ -285,7 +285,7 @@ class YearViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = YearSerializer
     queryset = Period.objects.order_by("name")
     lookup_field = "name"
-    lookup_value_regex = r"\d{4}"
+    lookup_value_regex = r"\d+"
     ordering = ["name"]
     ordering_fields = ["name"]
 

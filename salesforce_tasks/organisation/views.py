@@ -8,6 +8,7 @@ Each view checks the role (``roles_required``), looks its object up through ``cu
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -49,6 +50,7 @@ def _form_errors(form, exc: ValidationError) -> None:
 # --- teams, reps, pairs -----------------------------------------------------------------------
 
 
+@login_required
 @roles_required(MANAGER)
 @require_http_methods(["GET", "POST"])
 def teams(request):
@@ -89,12 +91,14 @@ def _team_page(request, team, **forms):
     return render(request, "salesforce_tasks/organisation/team.html", context)
 
 
+@login_required
 @roles_required(MANAGER)
 @require_http_methods(["GET"])
 def team(request, team_id: int):
     return _team_page(request, policy.team_for_update(request.user, team_id))
 
 
+@login_required
 @roles_required(MANAGER)
 @require_POST
 def rep_new(request, team_id: int):
@@ -111,6 +115,7 @@ def rep_new(request, team_id: int):
     return _team_page(request, team, rep_form=form)
 
 
+@login_required
 @roles_required(MANAGER)
 @require_POST
 def pair_new(request, team_id: int):
@@ -127,6 +132,7 @@ def pair_new(request, team_id: int):
     return _team_page(request, team, pair_form=form)
 
 
+@login_required
 @roles_required(MANAGER)
 @require_POST
 def rep_invite(request, rep_id: int):
@@ -151,6 +157,7 @@ def rep_invite(request, rep_id: int):
     return _team_page(request, rep.team, **{f"invite_{rep.pk}": form})
 
 
+@login_required
 @roles_required(MANAGER)
 @require_POST
 def rep_deactivate(request, rep_id: int):
@@ -177,6 +184,7 @@ def rep_deactivate(request, rep_id: int):
     return _team_page(request, rep.team, deactivate_form=form)
 
 
+@login_required
 @roles_required(MANAGER)
 @require_POST
 def user_invite(request):
@@ -203,6 +211,7 @@ def user_invite(request):
 # --- periods ----------------------------------------------------------------------------------
 
 
+@login_required
 @roles_required(FINANCE)
 @require_http_methods(["GET", "POST"])
 def periods_page(request):
@@ -224,6 +233,7 @@ def periods_page(request):
     return render(request, "salesforce_tasks/organisation/periods.html", {"periods": rows, "form": form})
 
 
+@login_required
 @roles_required(FINANCE)
 @require_POST
 def period_state(request, name: int, action: str):
@@ -244,6 +254,7 @@ def period_state(request, name: int, action: str):
 # --- waiting for me ---------------------------------------------------------------------------
 
 
+@login_required
 @roles_required(MANAGER)
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET"])
@@ -255,6 +266,7 @@ def waiting(request):
     )
 
 
+@login_required
 @roles_required(MANAGER)
 @require_POST
 def decide(request, kind: str, pk: int, decision: str):
@@ -295,6 +307,7 @@ def decide(request, kind: str, pk: int, decision: str):
 # --- history ----------------------------------------------------------------------------------
 
 
+@login_required
 @roles_required(MANAGER, FINANCE)
 @require_http_methods(["GET"])
 def history_log(request):
@@ -312,6 +325,7 @@ def history_log(request):
     return render(request, "salesforce_tasks/organisation/history_log.html", {"form": form, "rows": rows})
 
 
+@login_required
 @roles_required(MANAGER, FINANCE)
 @require_http_methods(["GET"])
 def record_history(request, kind: str, pk: int):
