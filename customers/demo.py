@@ -1003,6 +1003,7 @@ def demo_write(data: DemoData) -> dict[int, int]:
     """Write the frames in bulk, in the caller's transaction. Returns {period name: id}."""
     from django.conf import settings
     from django.contrib.auth.models import User
+    from simple_history.utils import bulk_create_with_history
 
     from accounting.models import CostPool, Invoice, PeriodFinance
     from salesforce_tasks.models import (
@@ -1161,7 +1162,8 @@ def demo_write(data: DemoData) -> dict[int, int]:
     )
 
     pools = data.pools
-    CostPool.objects.bulk_create(
+    # With history: the pools' first version is the original one (shown and restorable).
+    bulk_create_with_history(
         [
             CostPool(
                 period_id=periods[p.year],
@@ -1179,7 +1181,8 @@ def demo_write(data: DemoData) -> dict[int, int]:
                 customer_id=None if p.customer < 0 else int(customer_pk[p.customer]),
             )
             for p in pools.itertuples(index=False)
-        ]
+        ],
+        CostPool,
     )
     PeriodFinance.objects.bulk_create(
         [PeriodFinance(period_id=pid, interest_rate=INTEREST_RATE) for pid in periods.values()], ignore_conflicts=True
