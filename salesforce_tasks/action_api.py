@@ -292,10 +292,11 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @route(detail=True, methods=["post"])
     def transition(self, request, pk=None):
+        action = self.get_object()  # outside your scope: 404 before the body is read
         ser = TransitionSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         changed = action_services.action_transition(
-            action=self.get_object(),
+            action=action,
             state=ser.validated_data["state"],
             acting_user=request.user,
             note=ser.validated_data["note"],
