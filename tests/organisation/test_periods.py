@@ -107,7 +107,9 @@ def test_period_command(small_dataset, capsys):
     assert not Period.objects.get(name=2024).closed
 
 
-def test_closed_period_refuses_orders_invoices_and_visits_in_imports_and_services(small_dataset, finance_user, tmp_path):
+def test_closed_period_refuses_orders_invoices_and_visits_in_imports_and_services(
+    small_dataset, finance_user, tmp_path
+):
     import datetime as dt
 
     from customers.models import Order
