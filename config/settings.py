@@ -210,6 +210,10 @@ REST_FRAMEWORK = {
     ],
 }
 SPECTACULAR_SETTINGS = {
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.document_error_responses",  # 400/401/403/404 on every operation
+    ],
     "TITLE": "Klantwaarde API",
     "DESCRIPTION": "Customer profitability, customer value and sales-force workflow.",
     "VERSION": "1.0.0",

@@ -1,5 +1,6 @@
 """The API against its own OpenAPI schema, on a live server: schemathesis generates requests
-for every operation; no response may be a 5xx or break the schema. Anonymous requests get
+for every operation; no response may be a 5xx, break the schema or answer a status code the
+schema does not document. Anonymous requests get
 401/403 on every operation."""
 
 import re
@@ -11,7 +12,12 @@ from django.contrib.auth.models import User
 from hypothesis import HealthCheck, Phase, given, settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(900)]
 
@@ -70,7 +76,8 @@ def test_every_operation_conforms_to_the_schema(api_world):
         def exercise(case):
             case.call_and_validate(
                 base_url=api_world["url"], headers=headers,
-                checks=[not_a_server_error, response_schema_conformance, content_type_conformance])
+                checks=[not_a_server_error, response_schema_conformance, content_type_conformance,
+                        status_code_conformance])
 
         try:
             exercise()
