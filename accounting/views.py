@@ -7,6 +7,7 @@ or, for htmx, the partial named in its template (``"accounting/page.html#partial
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -82,12 +83,15 @@ def _level_label(level: str) -> str:
     return str(dict(Level.choices).get(level, level))
 
 
-def customer_url(pk: int) -> str:
-    """The customer's page when the customers app has one, else its waterfall here."""
-    try:
-        return reverse("customers:detail", args=[pk])
-    except NoReverseMatch:
-        return reverse("accounting:customer_waterfall", args=[pk])
+def level_customers_url(*, period: str, level: str) -> str:
+    """The customer list (customers app) of one pyramid level in a period."""
+    return f"{reverse('customers:list')}?{urlencode({'period': period, 'level': level})}"
+
+
+def customer_url(pk: int, *, period: str | None = None) -> str:
+    """The one customer page (customers app), opened on its profit tab."""
+    query = urlencode({k: v for k, v in (("tab", "profit"), ("period", period)) if v})
+    return f"{reverse('customers:detail', args=[pk])}?{query}"
 
 
 def _rate_text(rate: float | None) -> str:
@@ -447,7 +451,8 @@ def _level_rows(overview: dict) -> list[dict]:
     return rows
 
 
-def _levels_chart(levels: list[dict]) -> str:
+def _levels_chart(levels: list[dict], *, period: str) -> str:
+    """Margin, cost to serve and profit per level; a bar opens the customers of its level."""
     shown = [r for r in levels if r["level_code"] in ("top", "big", "medium", "small", "inactive")]
     shown = [r for r in shown if r["level_code"] != "inactive" or r["profit"]]
 
@@ -474,6 +479,7 @@ def _levels_chart(levels: list[dict]) -> str:
                 "plugins": {"legend": {"position": "bottom"}},
                 "scales": {"y": {"title": {"display": True, "text": "€"}}},
             },
+            "links": [level_customers_url(period=period, level=r["level_code"]) for r in shown],
         }
     )
 
@@ -537,7 +543,7 @@ def _lossmaking_context(request, period: Period) -> dict:
     page = Paginator(qs, LOSSMAKING_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     for row in page.object_list:
-        row.url = customer_url(row.customer_id)
+        row.url = customer_url(row.customer_id, period=period.name)
     return {"period": period, "page": page}
 
 
@@ -575,7 +581,7 @@ def profit(request):
         "levels": levels[:-1],
         "total": levels[-1],
         "c": overview["concentration"],
-        "levels_chart": _levels_chart(levels[:-1]),
+        "levels_chart": _levels_chart(levels[:-1], period=period.name),
         "whale_chart": _whale_chart(curve) if has_curve else None,
         "whale_table": _whale_table(curve) if has_curve else [],
         **_lossmaking_context(request, period),
@@ -665,6 +671,9 @@ def customer_waterfall(request, pk: int):
     compare = asked or "snapshots"
     if compare not in ("snapshots", "previous_period"):
         return HttpResponseBadRequest(_("Unknown comparison: use snapshots or previous_period."))
+    if not request.htmx:
+        # The waterfall is the profit tab of the one customer page; old links and bookmarks land there.
+        return redirect(customer_url(customer.pk, period=request.GET.get("period")))
     data = selectors.customer_waterfall(customer=customer, period=period)
     for pool in data["pools"]:
         pool["why"] = why_text(pool, data["drivers"])

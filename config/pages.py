@@ -40,6 +40,12 @@ def query_string(**params) -> str:
     return urlencode({k: v for k, v in params.items() if v not in (None, "")}, doseq=True)
 
 
-def chart(kind: str, labels: list, datasets: list[dict], options: dict | None = None) -> str:
-    """A Chart.js config as JSON for ``<canvas data-chart='...'>``."""
-    return json.dumps({"type": kind, "data": {"labels": labels, "datasets": datasets}, "options": options or {}})
+def chart(
+    kind: str, labels: list, datasets: list[dict], options: dict | None = None, links: list[str] | None = None
+) -> str:
+    """A Chart.js config as JSON for ``<canvas data-chart='...'>``; ``links`` (one URL per label)
+    makes a click on a bar open that URL (static/js/app.js)."""
+    config = {"type": kind, "data": {"labels": labels, "datasets": datasets}, "options": options or {}}
+    if links is not None:
+        config["links"] = links
+    return json.dumps(config)

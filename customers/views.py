@@ -30,7 +30,7 @@ from django.views.decorators.vary import vary_on_headers
 from config import pages
 from config.export import table_response
 from config.intake import IMPORT_KINDS, ImportFailed, Layout, run_import
-from config.roles import FINANCE, MANAGER, has_role, require_role
+from config.roles import ALL_ROLES, FINANCE, MANAGER, REP, has_role, require_role, user_roles
 from customers import policy
 from customers.policy import customer_scope, customer_scope_ids
 
@@ -69,6 +69,11 @@ _chart = pages.chart
 
 def _pct_axis(title: str) -> dict:
     return {"beginAtZero": True, "title": {"display": True, "text": title}}
+
+
+def level_customers_url(*, period: str, level: str) -> str:
+    """The customer list of one pyramid level in a period (where a level or a bar leads)."""
+    return f"{reverse('customers:list')}?{_query(period=period, level=level)}"
 
 
 def _tiers(levels: list[dict]) -> list[dict]:
@@ -202,7 +207,12 @@ def pyramid_page(request):
             export_query=_query(period=period.name),
             tiers=_tiers(report["levels"]),
             has_profit=has_profit,
-            chart_json=_chart("bar", [r["label"] for r in rows], datasets),
+            chart_json=_chart(
+                "bar",
+                [r["label"] for r in rows],
+                datasets,
+                links=[level_customers_url(period=period.name, level=r["level"]) for r in rows],
+            ),
         )
     target = _wants_partial(request)
     if target == "pyramid-figures":
@@ -695,39 +705,127 @@ def _history_rows(customer) -> list[dict]:
     ]
 
 
+#: The tabs of the one customer page: key, label, who sees it, and the partial each one loads.
+#: Every partial stays in its own app (views there scope the customer again); this page only
+#: names them, so the customers app imports nothing from the apps above it.
+CUSTOMER_TABS = (
+    {"key": "overview", "label": gettext_lazy("Overview"), "roles": ALL_ROLES},
+    {
+        "key": "profit",
+        "label": gettext_lazy("Profit"),
+        "roles": (REP, MANAGER, FINANCE),
+        "url": "accounting:customer_waterfall",
+        "panel": "customer-profit",
+        "swap": "innerHTML",
+        "trigger": "load, figuresUpdated from:body",
+    },
+    {
+        "key": "sales",
+        "label": gettext_lazy("Sales and target"),
+        "roles": ALL_ROLES,
+        "url": "salesforce:customer",
+        "panel": "sales-panel",
+        "swap": "innerHTML",
+    },
+    {
+        "key": "visits",
+        "label": gettext_lazy("Visits"),
+        "roles": ALL_ROLES,
+        "url": "salesforce:visits",
+        "query": "customer",
+        "panel": "visit-table",
+        "swap": "innerHTML",
+    },
+    {
+        "key": "actions",
+        "label": gettext_lazy("Actions"),
+        "roles": (REP, MANAGER),
+        "url": "actions:board",
+        "query": "customer",
+        "panel": "action-list",
+        "swap": "outerHTML",
+    },
+)
+
+
+def customer_tabs(*, user, customer_id: int) -> list[dict]:
+    """The tabs this user may open on a customer's page, with the URL of each tab's partial."""
+    roles = user_roles(user)
+    tabs = []
+    for tab in CUSTOMER_TABS:
+        if not roles & set(tab["roles"]):
+            continue
+        entry = {"trigger": "load", **tab, "label": str(tab["label"])}
+        if "url" in tab:
+            try:
+                if tab.get("query"):
+                    entry["partial_url"] = f"{reverse(tab['url'])}?{tab['query']}={customer_id}&"
+                else:
+                    entry["partial_url"] = f"{reverse(tab['url'], args=[customer_id])}?"
+            except NoReverseMatch:  # that app is not installed
+                continue
+        tabs.append(entry)
+    return tabs
+
+
+def customer_page_url(customer_id: int, *, tab: str = "overview", period: str | None = None) -> str:
+    """The one page of a customer, opened on a tab (old customer URLs redirect here)."""
+    query = _query(tab=tab if tab != "overview" else None, period=period)
+    url = reverse("customers:detail", args=[customer_id])
+    return f"{url}?{query}" if query else url
+
+
 @login_required
 @require_GET
 def customer_detail(request, pk: int):
+    """The one page of a customer: overview here, profit, sales and target, visits and actions
+    as tabs whose panels load the partial of the app that owns them."""
     customer = get_object_or_404(customer_scope(request.user).select_related("pair"), pk=pk)
+    tabs = customer_tabs(user=request.user, customer_id=customer.pk)
+    by_key = {t["key"]: t for t in tabs}
+    tab = request.GET.get("tab") or "overview"
+    if tab not in by_key:
+        raise Http404(_("This customer page has no tab '%(tab)s'.") % {"tab": tab})
+    period_name = request.GET.get("period") or ""
+    if period_name and selectors.period_get(name=period_name) is None:
+        raise Http404(_("Unknown period %(name)s.") % {"name": period_name})
     history = _history_rows(customer)
     if fmt := _export_format(request):
         return table_response(
             rows=history, columns=HISTORY_COLUMNS, filename=f"customer-{customer.external_id}", fmt=fmt
         )
-    labels = level_labels()
-    chart_json = _chart(
-        "bar",
-        [f"{h['period']} · {labels.get(h['level'], h['level'])}" for h in history],
-        [
-            {"label": _("Revenue"), "data": [float(h["revenue"]) for h in history], "backgroundColor": "#2f7ed8"},
-            {
-                "label": _("Gross margin"),
-                "data": [float(h["gross_margin"]) for h in history],
-                "backgroundColor": "#067647",
-            },
-        ],
-    )
-    try:
-        waterfall_url = reverse("accounting:customer_waterfall", args=[customer.pk])
-    except NoReverseMatch:
-        waterfall_url = None
+    current = history[-1] if history else None
+    for t in tabs:
+        t["href"] = customer_page_url(customer.pk, tab=t["key"], period=period_name or None)
+    active = by_key[tab]
     context = {
         "customer": customer,
-        "history": list(reversed(history)),
-        "current": history[-1] if history else None,
-        "chart_json": chart_json,
-        "waterfall_url": waterfall_url,
+        "tabs": tabs,
+        "tab": active,
+        "panel_url": active.get("partial_url", "") + _query(period=period_name or None),
+        "period_name": period_name,
+        "current": current,
+        "current_level_label": level_labels().get(current["level"], current["level"]) if current else "",
     }
+    if tab == "overview":
+        labels = level_labels()
+        context["history"] = list(reversed(history))
+        context["chart_json"] = _chart(
+            "bar",
+            [f"{h['period']} · {labels.get(h['level'], h['level'])}" for h in history],
+            [
+                {
+                    "label": _("Revenue"),
+                    "data": [float(h["revenue"]) for h in history],
+                    "backgroundColor": "#2f7ed8",
+                },
+                {
+                    "label": _("Gross margin"),
+                    "data": [float(h["gross_margin"]) for h in history],
+                    "backgroundColor": "#067647",
+                },
+            ],
+        )
     return render(request, "customers/detail.html", context)
 
 

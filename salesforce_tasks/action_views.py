@@ -93,6 +93,12 @@ def board(request):
         return _export(rows, action_selectors.ACTION_COLUMNS, f"actions-{period.name}", fmt)
 
     context = {"period": period, "state": state, **_roles(request.user)}
+    if request.GET.get("customer"):
+        # One customer's actions, every period: the actions tab of the customer page.
+        customer = _customer_or_404(request.user, request.GET["customer"])
+        actions = action_selectors.action_list(user=request.user, state=state).filter(customer=customer)
+        context.update(customer=customer, actions=action_selectors.action_rows(actions), states=Action.State.choices)
+        return render(request, f"{TEMPLATE_BOARD}#action_list", context)
     if target != "suggestions":
         context["actions"] = action_selectors.action_rows(
             action_selectors.action_list(user=request.user, period=period, state=state)

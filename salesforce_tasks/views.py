@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -88,6 +89,12 @@ def _no_data(request, title: str):
     return render(request, "salesforce_tasks/no_data.html", {"title": title})
 
 
+def _customer_page(customer_id: int, *, tab: str, period: str | None = None) -> str:
+    """The one customer page (customers app), opened on one of its tabs."""
+    query = urlencode({k: v for k, v in (("tab", tab), ("period", period)) if v})
+    return f"{reverse('customers:detail', args=[customer_id])}?{query}"
+
+
 def _scoped_customer(request, customer_id: int):
     return get_object_or_404(policy.customer_scope(request.user), pk=customer_id)
 
@@ -110,12 +117,15 @@ def _euros(cents) -> Decimal | None:
         return None
 
 
-def _chart(labels, datasets, *, kind="bar", stacked=False) -> str:
+def _chart(labels, datasets, *, kind="bar", stacked=False, links: list[str] | None = None) -> str:
+    """A Chart.js config; ``links`` (one URL per label) makes a bar open its page (static/js/app.js)."""
     config = {
         "type": kind,
         "data": {"labels": labels, "datasets": datasets},
         "options": {"responsive": True, "plugins": {"legend": {"position": "bottom"}}},
     }
+    if links is not None:
+        config["links"] = links
     if stacked:
         config["options"]["scales"] = {"x": {"stacked": True}, "y": {"stacked": True}}
     return json.dumps(config)
@@ -457,10 +467,21 @@ VISIT_COLUMNS = [
 @require_GET
 @vary_on_headers("HX-Request")
 def visit_list(request):
-    """Visits in the user's scope; a rep sees their own unless ?who=pair."""
+    """Visits in the user's scope; a rep sees their own unless ?who=pair.
+
+    ``?customer=<id>`` lists one customer's visits (everyone's in scope): the visits tab of the
+    customer page."""
     rep = policy.rep_for_user(request.user)
-    mine_only = rep is not None and REP in user_roles(request.user) and request.GET.get("who") != "pair"
-    qs = selectors.visit_list(user=request.user, rep=rep if mine_only else None)
+    customer = None
+    if request.GET.get("customer"):
+        try:
+            customer = _scoped_customer(request, int(request.GET["customer"]))
+        except ValueError:
+            raise Http404(_("Choose a customer.")) from None
+    mine_only = (
+        customer is None and rep is not None and REP in user_roles(request.user) and request.GET.get("who") != "pair"
+    )
+    qs = selectors.visit_list(user=request.user, rep=rep if mine_only else None, customer=customer)
     period = _period(request) if request.GET.get("period") else None
     if period is not None:
         qs = qs.filter(period=period)
@@ -492,6 +513,19 @@ def visit_list(request):
         "periods": selectors.period_names(),
         "total_minutes": sum(r["minutes"] for r in rows),
         "count": len(rows),
+        "customer": customer,
+        "user_is_rep": REP in user_roles(request.user),
+        "base_query": urlencode(
+            {
+                k: v
+                for k, v in (
+                    ("customer", customer.pk if customer else None),
+                    ("period", period.name if period else None),
+                    ("who", "pair" if not mine_only and rep and customer is None else None),
+                )
+                if v
+            }
+        ),
     }
     if request.htmx:
         return render(request, "salesforce_tasks/visit_list.html#table", context)
@@ -1198,6 +1232,7 @@ def reps(request):
             {"label": _("Revenue"), "data": [float(p["revenue"]) for p in data["pairs"]], "backgroundColor": "#7fb3ea"},
             {"label": _("Profit"), "data": [float(p["profit"]) for p in data["pairs"]], "backgroundColor": "#067647"},
         ],
+        links=[f"{reverse('salesforce:pair', args=[p['pair_id']])}?period={period.name}" for p in data["pairs"]],
     )
     context = {"period": period, "periods": selectors.period_names(), "data": data, "chart_json": chart}
     return render(request, "salesforce_tasks/reps.html", context)
@@ -1265,8 +1300,11 @@ def pair_detail(request, pair_id: int):
 def customer_sales(request, customer_id: int):
     """The customer's sales section: owner, target, visits and the live bonus estimator.
 
-    Other pages embed it with ``hx-get`` (the ``section`` partial)."""
+    It is the "sales" tab of the one customer page, which loads it with ``hx-get``; a plain GET
+    (an old link or bookmark) is sent to that page, on this tab."""
     customer = _scoped_customer(request, customer_id)
+    if not request.htmx:
+        return redirect(_customer_page(customer.pk, tab="sales", period=request.GET.get("period")))
     period = _period(request)
     if period is None:
         return _no_data(request, customer.name)
@@ -1290,8 +1328,6 @@ def customer_sales(request, customer_id: int):
         "is_rep": REP in roles,
         "reassign_form": ReassignForm(user=request.user, initial={"pair": customer.pair_id}),
     }
-    if request.htmx:
-        return render(request, "salesforce_tasks/customer.html#section", context)
     return render(request, "salesforce_tasks/customer.html", context)
 
 
@@ -1317,4 +1353,4 @@ def customer_reassign(request, customer_id: int):
     back = request.POST.get("next")
     if back and back.startswith("/") and not back.startswith("//"):
         return redirect(back)
-    return redirect("salesforce:customer", customer_id=customer.pk)
+    return redirect(_customer_page(customer.pk, tab="sales"))

@@ -8,6 +8,18 @@
       config.options = config.options || {};
       config.options.maintainAspectRatio = false;
       config.options.animation = false;
+      // "links": one URL per label; a click on a bar (or its label's column) opens it.
+      var links = config.links;
+      delete config.links;
+      if (links) {
+        el.style.cursor = "pointer";
+        el.dataset.chartLinks = "1";
+        config.options.onClick = function (evt, elements, chart) {
+          var hit = elements && elements.length ? elements[0].index
+            : chart.scales.x ? chart.scales.x.getValueForPixel(evt.x) : null;
+          if (hit != null && links[hit]) window.location.href = links[hit];
+        };
+      }
       el._chart = new Chart(el, config);
     });
   }

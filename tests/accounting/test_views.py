@@ -335,12 +335,15 @@ def test_profit_exports_match_the_page(small_dataset, finance):
 
 def test_waterfall_page_and_partial(small_dataset, finance):
     url = reverse("accounting:customer_waterfall", args=[pk_of("C1")])
-    html = finance.get(url + "?period=2025").content.decode()
-    assert "<html" in html and "1 of 3 active customers × €300.00 per customer" in html
-    assert "1 order of 4 × €75.00 per order" in html
-    assert "€615.14" in html and "I1" in html
+    # A plain GET (old link) lands on the profit tab of the one customer page.
+    response = finance.get(url + "?period=2025")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("customers:detail", args=[pk_of("C1")]) + "?tab=profit&period=2025"
     partial = finance.get(url + "?period=2025", **HX).content.decode()
     assert partial.lstrip().startswith('<section id="waterfall"') and "<html" not in partial
+    assert "1 of 3 active customers × €300.00 per customer" in partial
+    assert "1 order of 4 × €75.00 per order" in partial
+    assert "€615.14" in partial and "I1" in partial
     assert "computed once so far, so it is compared with the previous period" in partial
     assert "From period 2024 to 2025" in partial
     previous = finance.get(url + "?period=2025&compare=previous_period", **HX).content.decode()
@@ -358,7 +361,8 @@ def test_waterfall_is_scoped(small_dataset, rep, rep_user):
     inside = SalesRep.objects.create(code="R2", name="Rep Two", kind="inside", team=team)
     pair = RepPair.objects.create(code="P1", team=team, outside_rep=outside, inside_rep=inside)
     Customer.objects.filter(external_id="C1").update(pair=pair)
-    assert rep.get(url + "?period=2025").status_code == 200
+    assert rep.get(url + "?period=2025", **HX).status_code == 200
+    assert rep.get(url + "?period=2025").status_code == 302  # to the customer page
     assert rep.get(reverse("accounting:customer_waterfall", args=[pk_of("C4")]) + "?period=2025").status_code == 404
 
 

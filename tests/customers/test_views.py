@@ -60,7 +60,15 @@ def test_dashboard_shows_the_kpis_of_the_period(client, small_dataset, manager_u
     assert 'data-kpi="active_customers">3<' in html
     assert 'data-kpi="revenue">€2,580<' in html
     assert 'data-kpi="gross_margin">€1,380<' in html
-    assert 'data-kpi="allocated_cost">€1,200<' in html
+    # Cost to serve = allocated pools (1,200) + financing cost, so margin - cost to serve = profit.
+    from accounting.models import CustomerProfit
+    from customers.templatetags.kw import money
+
+    rows = CustomerProfit.objects.filter(period=small_dataset[2025])
+    cost_to_serve = sum(r.allocated + r.financing for r in rows)
+    assert sum(r.allocated for r in rows) == 1200 and cost_to_serve > 1200
+    assert f'data-kpi="allocated_cost">{money(cost_to_serve, 0)}<' in html
+    assert f'data-kpi="profit">{money(1380 - cost_to_serve, 0)}<' in html
     assert 'data-kpi="customer_retention">66.7 %<' in html
     assert 'data-kpi="top20_revenue_share">76.9 %<' in html
     assert "no cost pools yet" not in html
@@ -278,25 +286,19 @@ def test_detail_header_history_and_profit_placeholder(client, small_dataset, fin
     c1 = Customer.objects.get(external_id="C1")
     html = client.get(reverse("customers:detail", args=[c1.pk])).content.decode()
     assert "Alpha BV" in html and "Utrecht" in html and "bouw" in html
-    assert 'id="customer-profit"' in html
+    assert 'data-tab="profit"' in html  # the profit is a tab of the same page
     assert "data-chart=" in html
     assert html.count("€2,000.00") >= 1 and "€1,500.00" in html
     rows = csv_rows(client.get(reverse("customers:detail", args=[c1.pk]), {"format": "csv"}))
     assert [r[:2] for r in rows[1:]] == [["2024", "top"], ["2025", "top"]]
 
 
-def test_detail_links_the_waterfall_when_accounting_has_it(client, small_dataset, finance_user):
-    from django.urls import NoReverseMatch
-
+def test_detail_profit_tab_loads_the_waterfall(client, small_dataset, finance_user):
     c1 = Customer.objects.get(external_id="C1")
     client.force_login(finance_user)
-    html = client.get(reverse("customers:detail", args=[c1.pk])).content.decode()
-    try:
-        url = reverse("accounting:customer_waterfall", args=[c1.pk])
-    except NoReverseMatch:
-        assert 'id="customer-profit" class="customer-profit"></div>' in html
-    else:
-        assert f'hx-get="{url}"' in html
+    html = client.get(reverse("customers:detail", args=[c1.pk]), {"tab": "profit"}).content.decode()
+    url = reverse("accounting:customer_waterfall", args=[c1.pk])
+    assert 'id="customer-profit"' in html and f'hx-get="{url}?' in html
 
 
 # --- pyramid scheme form -----------------------------------------------------------------------------
