@@ -172,13 +172,19 @@ def profit_preview(*, period: Period, pool_values: dict, pool: CostPool | None =
         return {lvl: int(sums.get(lvl, 0)) for lvl in LEVELS_ACTIVE}
 
     b, a = by_level(before), by_level(after)
+    # The period's total profit (accounting.selectors.period_totals) also holds the customers
+    # without net revenue (credit notes): no pool is allocated to them, so the change leaves them as
+    # they are, but the total shown is the same total as on every other page.
+    outside = selectors.period_totals(period=period)["outside_active"]
+    outside_cents = outside["profit_cents"] if outside["profit_cents"] is not None else outside["gross_margin_cents"]
     return {
         "levels": [
             {"level": lvl, "before_cents": b[lvl], "after_cents": a[lvl], "change_cents": a[lvl] - b[lvl]}
             for lvl in LEVELS_ACTIVE
         ],
-        "total_before_cents": int(before.profit["profit_cents"].sum()),
-        "total_after_cents": int(after.profit["profit_cents"].sum()),
+        "outside_active": {**outside, "profit_cents": outside_cents},
+        "total_before_cents": int(before.profit["profit_cents"].sum()) + outside_cents,
+        "total_after_cents": int(after.profit["profit_cents"].sum()) + outside_cents,
         "pool": after.result.pools.loc[after.result.pools["pool_id"] == row["pool_id"]].to_dict("records"),
     }
 

@@ -160,13 +160,24 @@ def retention_history() -> list[dict]:
 
 
 def concentration_report(*, period) -> dict:
+    from accounting.selectors import period_totals  # the one source of a period's totals
+
     period = period_or_error(period)
     frame = stored_with_profit(period)
     c = pyramid.concentration(
         frame[["customer_id", "external_id", "revenue_cents", "allocated_cost_cents", "profit_cents"]]
     )
+    totals = period_totals(period=period, frame=frame)
+    outside = totals["outside_active"]
     return {
         "period": period.name,
+        # The shares are over the active customers (net revenue > 0); the totals are the period's,
+        # and what the active base leaves out is stated (customers without net revenue).
+        "base": "active_customers",
+        "total_revenue": as_float_euros(totals["revenue_cents"]),
+        "active_revenue": as_float_euros(totals["active"]["revenue_cents"]),
+        "active_profit": as_float_euros(c.get("total_profit_cents")),
+        "customers_without_revenue": outside["customers"],
         "active_customers": c["active_customers"],
         "top20_revenue_share": c["top20_revenue_share"],
         "customers_share_for_80pct_revenue": c["customers_share_for_80pct_revenue"],
@@ -176,15 +187,8 @@ def concentration_report(*, period) -> dict:
         "whale_peak_customer_share": c["whale_peak_customer_share"],
         "loss_on_lossmaking": as_float_euros(c["loss_on_lossmaking_cents"]),
         "lossmaking_customers": c.get("lossmaking_customers"),
-        "total_profit": as_float_euros(c.get("total_profit_cents")),
+        "total_profit": as_float_euros(totals["profit_cents"]) if totals["computed"] else None,
     }
-
-
-def _level_total(levels: list[dict], key: str) -> float | None:
-    """Sum of a money figure over the levels; None when any level with customers has none."""
-    if any(row[key] is None and row["customers"] for row in levels):
-        return None
-    return round(sum(row[key] or 0 for row in levels), 2)
 
 
 def kpi_summary(*, period) -> dict:
@@ -192,19 +196,23 @@ def kpi_summary(*, period) -> dict:
 
     Money in euros; ``allocated_cost`` and ``profit`` are None until profit is computed (no cost pools).
     """
+    from accounting.selectors import period_totals  # the one source of a period's totals
+
     pyramid_data = pyramid_report(period=period)
     retention_data = retention_report(period=period)
     concentration_data = concentration_report(period=period)
     levels = pyramid_data["levels"]
-    profit = _level_total(levels, "profit")
+    totals = period_totals(period=period_or_error(period))
+    computed = totals["computed"]
     return {
         "period": pyramid_data["period"],
         "previous": retention_data["previous"],
-        "active_customers": sum(r["customers"] for r in levels if r["level"] in pyramid.LEVELS_ACTIVE),
-        "revenue": _level_total(levels, "revenue"),
-        "gross_margin": _level_total(levels, "gross_margin"),
-        "allocated_cost": _level_total(levels, "allocated_cost") if profit is not None else None,
-        "profit": profit,
+        "active_customers": totals["customers"],
+        "revenue": as_float_euros(totals["revenue_cents"]),
+        "gross_margin": as_float_euros(totals["gross_margin_cents"]),
+        "allocated_cost": as_float_euros(totals["cost_to_serve_cents"]) if computed else None,
+        "profit": as_float_euros(totals["profit_cents"]) if computed else None,
+        "totals": totals,
         "customer_retention": retention_data["customer_retention"],
         "revenue_retention": retention_data["revenue_retention"],
         "existing_revenue_share": retention_data["existing_revenue_share"],

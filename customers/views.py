@@ -533,6 +533,9 @@ def concentration(request):
     if period is None:
         return render(request, "customers/concentration.html", context)
     figures = reports.concentration_report(period=period.name)
+    from accounting.selectors import period_totals  # the one source of a period's totals
+
+    context["totals"] = period_totals(period=period)
     curves = reports.concentration_curves(period=period.name)
     table = _concentration_figures(figures)
     points = [

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 
-from config.money import as_float_euros, cents_sql, sum_cents
+from config.money import as_float_euros, cents_sql
 from customers.models import CustomerPeriod, Period
 
 from . import projection, valuation
@@ -457,26 +457,25 @@ def projection_rows(frame: pd.DataFrame, *, base_name: int) -> list[dict]:
 
 
 def actual_figures(*, names: list[int]) -> dict[int, dict]:
-    """Per period name: ``revenue``, ``profit`` (euros, None while not computed) and ``active_customers``
-    of the active customers (net revenue > 0), as a projection counts them (2 queries)."""
-    from accounting.models import CustomerProfit  # read-only: the profit stage's stored figures
+    """Per period name: ``revenue``, ``profit`` (euros, profit None while not computed) and
+    ``active_customers`` of the active customers (net revenue > 0), as a projection counts them:
+    the ``active`` base of ``accounting.selectors.period_totals``, the one source of a period's
+    totals. ``base_differs``, ``total_revenue`` and ``total_profit`` say what the period's totals
+    are when customers without net revenue (credit notes) make them differ."""
+    from accounting.selectors import period_totals  # read-only: the profit stage's stored figures
 
-    pyramid = (
-        CustomerPeriod.objects.filter(period__name__in=names, revenue__gt=0)
-        .values("period__name")
-        .annotate(revenue=sum_cents("revenue"), active=Count("id"))
-    )
-    profit = dict(
-        CustomerProfit.objects.filter(period__name__in=names, revenue__gt=0)
-        .values("period__name")
-        .annotate(profit=sum_cents("profit"))
-        .values_list("period__name", "profit")
-    )
-    return {
-        r["period__name"]: {
-            "revenue": as_float_euros(r["revenue"]),
-            "profit": as_float_euros(profit.get(r["period__name"])),
-            "active_customers": int(r["active"]),
+    out = {}
+    for period in Period.objects.filter(name__in=names).order_by("name"):
+        totals = period_totals(period=period)
+        if not totals["active"]["customers"] and not totals["base_differs"]:
+            continue
+        active = totals["active"]
+        out[period.name] = {
+            "revenue": as_float_euros(active["revenue_cents"]),
+            "profit": as_float_euros(active["profit_cents"]) if totals["computed"] else None,
+            "active_customers": active["customers"],
+            "base_differs": totals["base_differs"],
+            "total_revenue": as_float_euros(totals["revenue_cents"]),
+            "total_profit": as_float_euros(totals["profit_cents"]) if totals["computed"] else None,
         }
-        for r in pyramid
-    }
+    return out

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from accounting.selectors import period_totals
 from config import pages
 from config.export import table_response
 from config.roles import FINANCE, MANAGER, REP, has_role, require_role
@@ -294,6 +295,7 @@ def segments(request):
         quadrants=quadrants,
         unmeasured=unmeasured,
         total=_summary_total(rows),
+        totals=period_totals(period=period),
         clv_threshold=overview["clv_threshold_cents"] / 100,
         chart_json=chart_json,
         at_edge=at_edge,
@@ -586,6 +588,9 @@ def _plan_context(plan: Scenario | None) -> dict:
                 "actual_profit": a.get("profit"),
                 "plan_customers": y["customers_active"],
                 "actual_customers": a.get("active_customers"),
+                "base_differs": a.get("base_differs", False),
+                "total_revenue": a.get("total_revenue"),
+                "total_profit": a.get("total_profit"),
                 "revenue_gap": None if a.get("revenue") is None else round(a["revenue"] - y["revenue"], 2),
                 "profit_gap": None
                 if a.get("profit") is None or y["profit"] is None
