@@ -467,20 +467,65 @@ def _validate_people(people: list[_Person], errors: ErrorList, acting_user) -> N
     _validate_existing(list(by_username.values()), errors, acting_user)
 
 
+def _rep_usernames(rep: SalesRep) -> set[str]:
+    """The file usernames that name this stored rep (``_rep_upsert`` finds a rep by its login or its code)."""
+    names = {rep.code.lower()}
+    if rep.user_id:
+        names.add(rep.user.username.lower())
+    return names
+
+
+def _merged_pairs(reps: list[_Person]) -> dict[str, dict[str, list[tuple[str, SalesRep | _Person]]]]:
+    """Each pair the file names, as it will be after the import: ``{code: {kind: [(source, member)]}}``.
+
+    The file's rows of a pair take their kind's place; a place the file leaves empty keeps the stored
+    pair's rep of that kind (active pair, active rep) unless the file names that rep elsewhere (another
+    pair or another kind). So one row adds or replaces one rep of a stored pair, and the rule of one
+    outside and one inside rep is checked on the merged pair, never on the file alone.
+    """
+    named: dict[str, dict[str, list[tuple[str, SalesRep | _Person]]]] = defaultdict(
+        lambda: {SalesRep.Kind.OUTSIDE: [], SalesRep.Kind.INSIDE: [], "other": []}
+    )
+    in_file = {p.username.lower(): p for p in reps}
+    for p in reps:
+        if p.pair:
+            slot = p.rep_kind if p.rep_kind in SalesRep.Kind.values else "other"
+            named[p.pair][slot].append(("file", p))
+    stored = RepPair.objects.filter(code__in=list(named), active=True).select_related(
+        "outside_rep__user", "inside_rep__user"
+    )
+    for pair in stored:
+        for kind, rep in ((SalesRep.Kind.OUTSIDE, pair.outside_rep), (SalesRep.Kind.INSIDE, pair.inside_rep)):
+            members = named[pair.code]
+            if members[kind] or not rep.active:
+                continue  # the file fills this place (replacing the stored rep), or it is empty
+            if any(name in in_file for name in _rep_usernames(rep)):
+                continue  # the file moves this rep (another pair or kind): its place is free
+            members[kind].append(("stored", rep))
+    return named
+
+
+def _member_text(source: str, member) -> str:
+    if source == "file":
+        return f"{member.username} ({member.rep_kind or '?'})"
+    return _("%(rep)s (%(kind)s, already in the pair)") % {"rep": member.code, "kind": member.kind}
+
+
 def _validate_pairs(reps: list[_Person], errors: ErrorList) -> None:
+    merged = _merged_pairs(reps)
     pairs: dict[str, list[_Person]] = defaultdict(list)
     for p in reps:
         if p.pair:
             pairs[p.pair].append(p)
     existing = {pair.code: pair for pair in RepPair.objects.filter(code__in=list(pairs)).select_related("team")}
     for code, members in pairs.items():
-        kinds = sorted(p.rep_kind for p in members)
-        if kinds != ["inside", "outside"]:
-            names = ", ".join(f"{p.username} ({p.rep_kind or '?'})" for p in members)
-            reason = _("pair %(pair)s needs exactly one outside and one inside rep in the file; it has: %(names)s") % {
-                "pair": code,
-                "names": names,
-            }
+        slots = merged[code]
+        if len(slots[SalesRep.Kind.OUTSIDE]) != 1 or len(slots[SalesRep.Kind.INSIDE]) != 1 or slots["other"]:
+            names = ", ".join(_member_text(s, m) for kind in slots.values() for s, m in kind)
+            reason = _(
+                "pair %(pair)s needs exactly one outside and one inside rep (the file's rows and the reps "
+                "already in the pair); it would have: %(names)s"
+            ) % {"pair": code, "names": names}
             for p in members:
                 errors.add(p.row, "pair", code, reason)
         teams = {p.team for p in members}
@@ -600,7 +645,8 @@ def _rep_upsert(p: _Person, user, team: Team, acting_user) -> SalesRep:
 
 
 def _pairs_upsert(reps_rows: list[_Person], reps: dict, teams: dict, acting_user) -> None:
-    by_pair: dict[str, dict[str, SalesRep]] = defaultdict(dict)
+    """Create or update the file's pairs; a place the file leaves empty keeps the stored rep (``_merged_pairs``)."""
+    by_pair: dict[str, dict] = defaultdict(dict)
     for p in reps_rows:
         by_pair[p.pair][p.rep_kind] = reps[p.username]
         by_pair[p.pair]["team"] = teams[p.team]
@@ -608,8 +654,8 @@ def _pairs_upsert(reps_rows: list[_Person], reps: dict, teams: dict, acting_user
         pair = RepPair.objects.filter(code=code).first() or RepPair(code=code)
         values = {
             "team": members["team"],
-            "outside_rep": members["outside"],
-            "inside_rep": members["inside"],
+            "outside_rep": members.get(SalesRep.Kind.OUTSIDE) or pair.outside_rep,
+            "inside_rep": members.get(SalesRep.Kind.INSIDE) or pair.inside_rep,
             "active": True,
         }
         if pair.pk is None or any(getattr(pair, k) != v for k, v in values.items()):
