@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from config.accounts import DEMO_GROUP, client_ip, password_set_url
 
@@ -96,8 +97,10 @@ def test_token_endpoint_gives_the_token_for_the_right_password(person):
     response = client.post(TOKEN, {"username": "jansen", "password": "right-horse-battery-7"})
     assert response.status_code == 200
     token = response.json()["token"]
-    api = Client(HTTP_AUTHORIZATION=f"Token {token}")
-    assert api.get("/api/v1/").status_code == 200
+    assert Token.objects.get(key=token).user == person
+    # The token authenticates (this user has no role, so what the API then shows is another matter).
+    assert "Invalid token" not in Client(HTTP_AUTHORIZATION=f"Token {token}").get("/api/v1/").content.decode()
+    assert "Invalid token" in Client(HTTP_AUTHORIZATION="Token not-a-token").get("/api/v1/").content.decode()
 
 
 def test_failures_on_the_login_page_count_for_the_token_endpoint(person):
