@@ -491,7 +491,7 @@ def user_scope(user) -> QuerySet:
 
 
 def decision_scope(user) -> tuple[QuerySet, QuerySet]:
-    """"Waiting for me": (proposed customer targets, proposed actions) the user may decide on.
+    """What is "waiting for me": (proposed customer targets, proposed actions) the user may decide on.
 
     A manager decides on the proposals of the teams they manage; nobody else decides.
     """
