@@ -20,14 +20,12 @@ from django.utils import timezone
 from config.money import cents_sql, sum_cents
 from config.roles import MANAGER, user_roles
 from customers.models import Customer, CustomerPeriod, CustomerStatus, Period
-from customers.policy import (  # noqa: F401  (who sees what: one place, re-exported for this app's modules)
+from customers.policy import (  # who sees what: one place
     bonus_reps_for_user,
     customer_scope,
     customer_scope_ids,
     managed_teams,
     pairs_for_user,
-    rep_for_user,
-    reps_for_user,
     sees_everything,
     teams_for_user,
 )
