@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -25,7 +25,7 @@ from config.money import cents_sql
 from . import policy, pyramid, selectors
 from .events import CustomersChanged, OrdersChanged, PyramidRecomputed, PyramidSettingsChanged
 from .models import Customer, CustomerPeriod, CustomerStatus, Order, OrderLine, Period, Product, ProductGroup
-from .period_services import add_closed_period_errors, closed_periods_refuse
+from .period_services import closed_period_message, closed_period_names, closed_periods_refuse
 
 Progress = Callable[[int], None] | None
 
@@ -312,6 +312,8 @@ class _OrderState:
     customers: dict[str, int]
     orders: dict[str, tuple[str, pd.Timestamp]] = field(default_factory=dict)
     lines_seen: dict[str, int] = field(default_factory=dict)
+    #: orders stored in a closed period that the file names: id -> (stored lines, period name, first row)
+    closed_orders: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
 
 def _validate_orders_chunk(chunk: pd.DataFrame, errors: ErrorList, state: _OrderState) -> pd.DataFrame:
@@ -329,7 +331,6 @@ def _validate_orders_chunk(chunk: pd.DataFrame, errors: ErrorList, state: _Order
     date, bad_date = parse_date(chunk["date"])
     errors.add_mask(chunk, bad_date, "date", gettext("not a date; write it as YYYY-MM-DD"))
     errors.add_mask(chunk, ~bad_date & outside_date_window(date), "date", date_window_reason())
-    add_closed_period_errors(chunk, errors, date.where(~bad_date), "date")
     amount, bad_amount = parse_money_cents(chunk["amount"])
     errors.add_mask(chunk, bad_amount, "amount", gettext("not a number; write amounts like 1234.56 or 1234,56"))
     cost, bad_cost = parse_money_cents(chunk["cost"], required=False)
@@ -420,8 +421,10 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
     state = _OrderState(customers=scope.customers())
     errors = ErrorList()
     total_rows = 0
+    start_month = selectors.pyramid_settings_get().fiscal_year_start_month
+    closed = closed_period_names()
     for chunk in read_chunks(path, ORDER_LAYOUT):
-        _validate_orders_chunk(chunk, errors, state)
+        _closed_period_order_errors(_validate_orders_chunk(chunk, errors, state), errors, state, closed, start_month)
         errors.add_mask(
             chunk,
             chunk["order_id"].isin(scope.foreign_keys(Order.objects.all(), chunk["order_id"])),
@@ -429,8 +432,8 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
             gettext("this order id is an order of a customer outside your teams; you may not change it"),
         )
         total_rows += len(chunk)
+    _closed_order_surplus_errors(errors, state)
     errors.raise_if_any()
-    start_month = selectors.pyramid_settings_get().fiscal_year_start_month
     result = ImportResult("orders")
     order_table, line_table = Order._meta.db_table, OrderLine._meta.db_table
     order_sql = _upsert_sql(
@@ -455,6 +458,14 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
         for chunk in read_chunks(path, ORDER_LAYOUT):
             chunk = _validate_orders_chunk(chunk, ErrorList(), replay)
             fy = fiscal_year_of(chunk["date_parsed"], start_month)
+            result.rows += len(chunk)
+            done += len(chunk)
+            # Rows dated in a closed period passed validation only because they equal what is stored:
+            # they write nothing (and count as unchanged).
+            keep = ~fy.isin(closed)
+            chunk, fy = chunk[keep], fy[keep]
+            if chunk.empty:
+                continue
             period_ids = periods_for_write(names=set(fy.unique().tolist()))
             chunk = chunk.assign(period_pk=fy.map(period_ids).astype("int64"), product_pk=_products_ensure(chunk))
             touched_periods.update(int(p) for p in chunk["period_pk"].unique())
@@ -501,8 +512,6 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
                         )
                     ),
                 )
-            done += len(chunk)
-            result.rows += len(chunk)
             if progress:
                 progress(int(90 * done / max(total_rows, 1)))
         changed_orders.update(_drop_surplus_lines(replay.lines_seen))
@@ -515,6 +524,100 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
             publish(OrdersChanged(period_ids=tuple(periods_from(first_name=first))))
         result.periods = sorted(Period.objects.filter(id__in=touched_periods).values_list("name", flat=True))
     return result
+
+
+def _closed_period_order_errors(
+    chunk: pd.DataFrame, errors: ErrorList, state: _OrderState, closed: set[int], start_month: int
+) -> None:
+    """Rows that would add, change or delete something dated in a closed period: one row error each.
+
+    A row dated in a closed period that equals the stored order line (same order, line number,
+    customer, date, amount, cost, quantity and product) writes nothing and is accepted: re-importing
+    last year's file after the close reports it as unchanged. Refused, naming the period: a new order
+    or line in a closed period, a changed one, and an order stored in a closed period that the file
+    dates elsewhere. An order stored in a closed period that the file gives fewer lines (its surplus
+    would be deleted) is refused after the last chunk (``_closed_order_surplus_errors``).
+    """
+    if not closed or chunk.empty:
+        return
+    fy = fiscal_year_of(chunk["date_parsed"].fillna(pd.Timestamp("1900-06-01")), start_month)
+    in_closed = chunk["date_parsed"].notna() & fy.isin(closed)
+    ids = chunk["order_id"].unique().tolist()
+    stored_closed = {
+        oid: (int(n), int(name))
+        for oid, name, n in Order.objects.filter(external_id__in=ids, period__closed=True)
+        .annotate(n=Count("lines"))
+        .values_list("external_id", "period__name", "n")
+    }
+    first_rows = chunk.drop_duplicates("order_id")
+    for oid, row in zip(first_rows["order_id"], first_rows["_row"], strict=True):
+        if oid in stored_closed and oid not in state.closed_orders:
+            state.closed_orders[oid] = (*stored_closed[oid], int(row))
+    stored_name = chunk["order_id"].map(lambda o: stored_closed.get(o, (0, None))[1])
+    moved_out = stored_name.notna() & (~in_closed | (fy != stored_name))
+    for name in sorted({int(n) for n in stored_name[moved_out]}):
+        errors.add_mask(chunk, moved_out & (stored_name == name), "date", closed_period_message(name))
+    check = in_closed & ~moved_out
+    if not check.any():
+        return
+    changed = check & _lines_differ_from_stored(chunk[check]).reindex(chunk.index, fill_value=False)
+    for name in sorted(closed):
+        errors.add_mask(chunk, changed & (fy == name), "date", closed_period_message(name))
+
+
+def _lines_differ_from_stored(chunk: pd.DataFrame) -> pd.Series:
+    """Per row of a validated chunk: True where no stored order line equals it (one query)."""
+    cols = ["order_id", "line_no", "customer", "date", "amount_cents", "cost_cents", "quantity", "product"]
+    stored = pd.DataFrame.from_records(
+        list(
+            OrderLine.objects.filter(order__external_id__in=list(chunk["order_id"].unique()))
+            .annotate(amount_cents=cents_sql(F("amount")), cost_cents=cents_sql(F("cost")))
+            .values_list(
+                "order__external_id",
+                "line_no",
+                "order__customer_id",
+                "order__date",
+                "amount_cents",
+                "cost_cents",
+                "quantity",
+                "product__code",
+            )
+        ),
+        columns=cols,
+    )
+    incoming = pd.DataFrame(
+        {
+            "order_id": chunk["order_id"].to_numpy(),
+            "line_no": chunk["line_no"].astype("int64").to_numpy(),
+            "customer": chunk["customer_pk"].astype("Float64").to_numpy(),
+            "date": chunk["date_parsed"].dt.date.to_numpy(),
+            "amount_cents": chunk["amount_cents"].astype("Float64").to_numpy(),
+            "cost_cents": chunk["cost_cents"].astype("Float64").to_numpy(),
+            "quantity": chunk["quantity_num"].astype("float64").round(3).to_numpy(),
+            "product": chunk["product"].to_numpy(),
+        },
+        index=chunk.index,
+    )
+    stored = stored.assign(
+        customer=stored["customer"].astype("Float64"),
+        amount_cents=stored["amount_cents"].astype("Float64"),
+        cost_cents=stored["cost_cents"].astype("Float64"),
+        quantity=pd.to_numeric(stored["quantity"], errors="coerce").astype("float64").round(3),
+        product=stored["product"].fillna(""),
+    )
+    both = incoming.reset_index().merge(stored, on=["order_id", "line_no"], how="left", suffixes=("", "_db"))
+    differ = both["date_db"].isna()
+    for col in cols[2:]:
+        differ |= ~(both[col] == both[f"{col}_db"]).fillna(False).astype(bool)
+    return pd.Series(differ.to_numpy(), index=both["index"].to_numpy())
+
+
+def _closed_order_surplus_errors(errors: ErrorList, state: _OrderState) -> None:
+    """Orders stored in a closed period that the file gives fewer lines than stored: refused (the
+    re-import would delete the surplus lines), on the order's first row."""
+    for oid, (stored_lines, name, row) in state.closed_orders.items():
+        if state.lines_seen.get(oid, 0) < stored_lines:
+            errors.add(row, "order_id", oid, closed_period_message(name))
 
 
 def _decimal_text(cents: pd.Series) -> list[str]:
