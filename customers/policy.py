@@ -509,3 +509,22 @@ def decision_scope(user) -> tuple[QuerySet, QuerySet]:
 def may_read_history_log(user) -> bool:
     """The change log across records: managers (their teams' records) and finance (all)."""
     return bool(user.is_authenticated) and (user.is_superuser or bool({MANAGER, FINANCE} & user_roles(user)))
+
+
+#: Who reads the history of each kind of record (the history log and a record's history page),
+#: following the Roles table: a manager reads the history of the records of their teams (customers
+#: and owners, teams, reps, pairs, portfolios, visits, targets, KPIs, actions, their reps' logins and
+#: roles), the rows scoped like the records themselves; cost pools and periods are finance's.
+#: A kind not listed here: managers and finance.
+HISTORY_RULES: dict[str, tuple[str, ...]] = {
+    "cost_pool": (FINANCE,),
+    "period": (FINANCE,),
+    "user": (MANAGER,),  # accounts and roles: a manager their teams' reps (``user_scope``); superusers all
+}
+
+
+def may_read_history(user, kind: str) -> bool:
+    """May ``user`` read the history of records of ``kind`` (rows then scoped per record)?"""
+    if not may_read_history_log(user):
+        return False
+    return user.is_superuser or bool(user_roles(user) & set(HISTORY_RULES.get(kind, (MANAGER, FINANCE))))

@@ -103,9 +103,7 @@ def history_kinds_for(user) -> list[tuple[str, str]]:
 
 
 def _may_read_kind(user, kind: HistoryKind) -> bool:
-    if kind.code == "user":
-        return policy.may_manage_organisation(user)
-    return True
+    return policy.may_read_history(user, kind.code)
 
 
 def history_log(
@@ -117,7 +115,11 @@ def history_log(
     until: dt.date | None = None,
     limit: int = LOG_LIMIT,
 ) -> list[dict]:
-    """The latest changes across business records in the reader's scope (managers and finance), newest first."""
+    """The latest changes across business records in the reader's scope (managers and finance), newest first.
+
+    Which kinds a reader sees is ``customers.policy.HISTORY_RULES`` (cost pools and periods: finance);
+    the rows of a kind are scoped like the records themselves.
+    """
     if not policy.may_read_history_log(user):
         return []
     kinds = [HISTORY_KINDS[kind]] if kind in HISTORY_KINDS else list(HISTORY_KINDS.values())
@@ -162,8 +164,6 @@ def record_history(*, user, kind: str, pk: int) -> dict | None:
         return None
     records = list(k.scope(user, k.history.filter(id=pk)).select_related("history_user").order_by("history_date"))
     if not records:
-        return None
-    if not policy.may_read_history_log(user) and kind not in ("target", "visit", "action", "customer"):
         return None
     changes = []
     previous = None
