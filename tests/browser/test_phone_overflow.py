@@ -1,0 +1,109 @@
+"""Every page of every role fits a phone: at 390 px no page scrolls sideways (real chromium).
+
+The pages are found from the URLconf (routes without parameters whose GET answers a whole HTML
+page for that role) plus one customer page with each of its tabs, so a new page is checked
+without anyone adding it here."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.browser.conftest import login, new_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
+
+ROLES = {"rep": ("rep1", "demo-rep"), "manager": ("manager", "demo-manager"), "finance": ("finance", "demo-finance")}
+#: Route prefixes that are not pages of the product (API, admin, login, language switch).
+NOT_PAGES = ("api/", "admin/", "accounts/", "i18n/")
+#: The phone is 390 px wide. In mobile emulation window.innerWidth grows with a page that is too
+#: wide (the browser zooms out), so the width is the device's, not the window's.
+PHONE_WIDTH = 390
+OVERFLOW = f"document.documentElement.scrollWidth > {PHONE_WIDTH} + 1 || window.innerWidth > {PHONE_WIDTH} + 1"
+WIDEST = """() => {
+  const w = 390; const out = [];
+  const inScroller = (el) => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const s = getComputedStyle(p).overflowX;
+      if (['auto', 'scroll', 'hidden'].includes(s) && p.getBoundingClientRect().right <= w + 1) return true;
+    }
+    return false;
+  };
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if (r.right > w + 1 && r.width > 0 && !inScroller(el)) {
+      const name = typeof el.className === 'string' ? el.className.trim() : '';
+      const cls = name ? '.' + name.split(/\\s+/).join('.') : '';
+      out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + cls + ' right=' + Math.round(r.right));
+    }
+  }
+  return out.slice(0, 5);
+}"""
+
+
+def page_routes() -> list[str]:
+    """Paths of every route without parameters, from the URLconf."""
+    paths: list[str] = []
+
+    def walk(patterns, prefix: str) -> None:
+        for p in patterns:
+            route = str(p.pattern)
+            if "<" in route or route.startswith("^"):
+                continue
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + route)
+            elif isinstance(p, URLPattern):
+                paths.append("/" + prefix + route)
+
+    walk(get_resolver().url_patterns, "")
+    return sorted({p for p in paths if not p[1:].startswith(NOT_PAGES)})
+
+
+def pages_of(username: str) -> list[str]:
+    """The routes that answer this user's GET with a whole HTML page."""
+    from django.contrib.auth.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username=username), backend="django.contrib.auth.backends.ModelBackend")
+    pages = []
+    for path in page_routes():
+        response = client.get(path)
+        if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+            if b"<html" in response.content:
+                pages.append(path)
+    customer = re.search(rb'href="(/customers/\d+/)', client.get("/customers/").content)
+    if customer is None:
+        customer = re.search(rb'href="(/customers/\d+/)', client.get("/sales/").content)
+    if customer:
+        url = customer.group(1).decode()
+        html = client.get(url).content.decode()
+        pages.append(url)
+        pages += [f"{url}?tab={t}" for t in re.findall(r'data-tab="(\w+)"', html) if t != "overview"]
+    return pages
+
+
+def test_the_url_list_finds_the_pages_of_each_role(demo_world):
+    assert {"/sales/", "/sales/visits/", "/sales/targets/", "/sales/effectiveness/"} <= set(pages_of("rep1"))
+    assert {"/customers/pyramid/", "/accounting/profit/", "/sales/actions/"} <= set(pages_of("manager"))
+    assert {"/accounting/pools/", "/customers/dashboard/"} <= set(pages_of("finance"))
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_no_page_scrolls_sideways_on_a_phone(chromium, demo_world, role):
+    username, password = ROLES[role]
+    pages = pages_of(username)
+    assert len(pages) >= 5 and any(re.match(r"/customers/\d+/", p) for p in pages)
+    page, problems = new_page(chromium, phone=True)
+    login(page, demo_world, username, password)
+    wide = []
+    for path in pages:
+        page.goto(demo_world + path)
+        page.wait_for_load_state("networkidle")
+        if page.evaluate(OVERFLOW):
+            width = page.evaluate("Math.max(document.documentElement.scrollWidth, window.innerWidth)")
+            wide.append(f"{path}: {width}px wide; {page.evaluate(WIDEST)}")
+    problems.check()
+    assert not wide, f"pages wider than a 390 px phone for {role}:\n" + "\n".join(wide)
