@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from config.accounts import DEMO_PASSWORDS  # the published demo passwords live in config (re-exported)
 from customers.pyramid import PyramidScheme, assign_levels
 
 YEARS: tuple[int, ...] = (2023, 2024, 2025)
@@ -39,7 +40,6 @@ CENTS_PER_100_EUR = 10_000
 
 # --- people -------------------------------------------------------------------------------------
 
-DEMO_PASSWORDS = {"manager": "demo-manager", "finance": "demo-finance", "rep": "demo-rep", "admin": "demo-admin"}
 TEAMS: tuple[str, ...] = ("Noord", "Zuid")
 PAIRS: tuple[tuple[str, str], ...] = (("P1", "Noord"), ("P2", "Noord"), ("P3", "Zuid"), ("P4", "Zuid"))
 # rep1 is the outside rep of P1, rep2 its inside rep, rep3 the outside rep of P2, ...
@@ -1289,6 +1289,12 @@ def demo_load(*, customers: int = 2000, seed: int = 42, progress=None) -> DemoSu
         warning = (
             f"Recomputation stopped ({type(exc).__name__}: {exc}); the dirty stages run once their service exists."
         )
+    else:
+        # The seeded actions carry their what-if, as a proposed one does (it needs the computed profit).
+        from salesforce_tasks.action_services import actions_whatif_fill
+
+        for period in Period.objects.filter(actions__isnull=False).distinct():
+            actions_whatif_fill(period=period)
     revenue = data.lines.groupby("year")["amount_cents"].sum()
     return DemoSummary(
         customers=len(data.customers),

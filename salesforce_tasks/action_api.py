@@ -151,6 +151,14 @@ class SuggestionSerializer(serializers.Serializer):
     customer_profit_after = serializers.DecimalField(allow_null=True, **MONEY)
     company_profit_change = serializers.DecimalField(**MONEY)
     others_change = serializers.DecimalField(**MONEY)
+    bound = serializers.DecimalField(
+        allow_null=True, help_text="The largest parameter the customer plausibly accepts (see docs/method.md).", **MONEY
+    )
+    break_even = serializers.DecimalField(
+        allow_null=True, help_text="The parameter at which the customer's own profit reaches zero.", **MONEY
+    )
+    breaks_even = serializers.BooleanField(help_text="The customer's profit after the action is zero or more.")
+    assumption = serializers.CharField(help_text="The assumption and the break-even, in words.")
 
 
 class SuggestedCustomerSerializer(serializers.Serializer):

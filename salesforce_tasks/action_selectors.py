@@ -49,6 +49,62 @@ PARAMETER_LABELS = {
     Action.Type.MOVE_TO_INSIDE: _("Visit minutes that go (%)"),
 }
 
+# The assumption behind each suggestion's figures (action_whatif.ASSUMPTIONS), shown next to it.
+ASSUMPTION_TEXTS = {
+    "same_margin_rate_same_orders": _(
+        "Assumes the customer buys more at its current margin rate, on the same orders; "
+        "at most +%(growth)s %% of its revenue this period."
+    ),
+    "same_revenue_and_orders": _(
+        "Assumes the customer keeps buying as much, at the higher margin; at most +%(points)s points."
+    ),
+    "same_revenue_fewer_orders": _("Assumes the customer buys as much, in fewer, larger orders."),
+    "keeps_ordering_as_often": _(
+        "Assumes the customer keeps ordering as often; at most %(share)s %% of its average order value."
+    ),
+    "inside_calls_fit_existing_pools": _("Assumes the inside rep's calls fit in the existing costs."),
+    "fixed_pools_stay": _("The customer's margin and variable costs go; fixed costs fall on the others."),
+}
+
+
+def _parameter_text(action_type: str, value) -> str:
+    from customers.templatetags.kw import money, number
+
+    if value is None:
+        return "–"
+    if action_type == action_whatif.DISCOUNT_CHANGE:
+        return _("%(points)s points") % {"points": number(value, 2)}
+    if action_type == action_whatif.MOVE_TO_INSIDE:
+        return f"{number(value)} %"
+    return money(value, 2 if action_type == action_whatif.ORDER_SURCHARGE else 0)
+
+
+def suggestion_note(suggestion: dict) -> str:
+    """The assumption and the break-even of a suggestion, in words (translated)."""
+    kind = suggestion["type"]
+    assumption = ASSUMPTION_TEXTS.get(suggestion.get("assumption") or "", "")
+    text = str(assumption) % {
+        "growth": action_whatif.MAX_REVENUE_GROWTH_PERCENT,
+        "points": _parameter_text(action_whatif.DISCOUNT_CHANGE, action_whatif.MAX_DISCOUNT_POINTS).split()[0],
+        "share": action_whatif.MAX_SURCHARGE_SHARE_PERCENT,
+    }
+    even = suggestion.get("break_even")
+    if kind == action_whatif.PART_WAYS:
+        return text
+    if suggestion.get("capped"):
+        extra = _("Break-even needs %(even)s, beyond what the customer plausibly does: it stays loss-making.") % {
+            "even": _parameter_text(kind, even)
+        }
+    elif suggestion.get("breaks_even"):
+        extra = (
+            _("Break-even at %(even)s: reached.") % {"even": _parameter_text(kind, even)}
+            if even is not None
+            else _("The customer breaks even.")
+        )
+    else:
+        extra = _("The customer does not break even with this alone.")
+    return f"{text} {extra}".strip()
+
 
 @dataclass(frozen=True)
 class WhatIfInputs:
@@ -151,6 +207,16 @@ def falling_customers(*, period: Period, profit: pd.DataFrame, scope: set[int] |
     return falling.sort_values(["profit_cents", "customer_id"], ignore_index=True)
 
 
+def action_loss_summary(*, user, period: Period) -> dict:
+    """The loss-making customers the user sees in a period: loss_making_count and total_loss_cents
+    (the board's tiles, without computing any suggestion; 2 queries)."""
+    qs = CustomerProfit.objects.filter(period=period, profit__lt=0)
+    if customer_scope_ids(user) is not None:
+        qs = qs.filter(customer__in=customer_scope(user))
+    totals = qs.aggregate(count=Count("id"), loss=sum_cents("profit"))
+    return {"loss_making_count": totals["count"], "total_loss_cents": int(totals["loss"] or 0)}
+
+
 def action_suggestions(
     *, user, period: Period, page: int | str | None = 1, per_page: int | None = SUGGESTIONS_PER_PAGE
 ) -> dict:
@@ -222,7 +288,7 @@ def _suggestion_dicts(group: pd.DataFrame | None) -> list[dict]:
     if group is None:
         return []
     labels = dict(Action.Type.choices)
-    return [
+    out = [
         {
             "type": r.action_type,
             "label": labels[r.action_type],
@@ -234,9 +300,17 @@ def _suggestion_dicts(group: pd.DataFrame | None) -> list[dict]:
             "company_profit_change_cents": int(r.company_profit_change_cents),
             "others_change_cents": int(r.others_change_cents),
             "rank": int(r.rank),
+            "bound": r.bound,
+            "break_even": r.break_even,
+            "capped": bool(r.capped),
+            "breaks_even": bool(r.breaks_even),
+            "assumption": r.assumption,
         }
         for r in group.itertuples(index=False)
     ]
+    for d in out:
+        d["note"] = suggestion_note(d)
+    return out
 
 
 def _open_actions(*, period: Period, customer_ids: list[int]) -> dict[int, list[dict]]:
@@ -260,6 +334,10 @@ def suggestion_euros(suggestion: dict) -> dict:
         "customer_profit_after": to_decimal(suggestion["customer_profit_after_cents"]),
         "company_profit_change": to_decimal(suggestion["company_profit_change_cents"]),
         "others_change": to_decimal(suggestion["others_change_cents"]),
+        "bound": suggestion.get("bound"),
+        "break_even": suggestion.get("break_even"),
+        "breaks_even": suggestion.get("breaks_even"),
+        "assumption": str(suggestion.get("note", "")),
     }
 
 
@@ -296,6 +374,10 @@ SUGGESTION_COLUMNS = [
     ("customer_profit_after", _("Customer profit after")),
     ("company_profit_change", _("Company profit change")),
     ("others_change", _("Other customers' change")),
+    ("bound", _("Bound")),
+    ("break_even", _("Break-even")),
+    ("breaks_even", _("Breaks even")),
+    ("assumption", _("Assumption")),
 ]
 
 

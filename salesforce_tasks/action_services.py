@@ -133,3 +133,43 @@ def _check_transition(action: Action, state: str, user) -> None:
         if state == State.DONE:
             raise PermissionDenied(_("Only a rep or a manager can mark an action done."))
         raise PermissionDenied(_("Only a manager can agree to or drop an action; ask your manager."))
+
+
+def actions_whatif_fill(*, period: Period) -> int:
+    """Compute and store the what-if of the period's open actions that have none yet (seeded ones,
+    e.g. the demo's, written before profit was computed), exactly as a proposal stores it.
+
+    Actions whose what-if cannot be computed (no figures, a parameter the customer cannot take) keep
+    none. Returns the number of actions filled. A system step: no user, no history user.
+    """
+    todo = list(
+        Action.objects.filter(
+            period=period, whatif_company_profit_change__isnull=True, state__in=(State.PROPOSED, State.AGREED)
+        )
+        .exclude(type=Action.Type.OTHER)
+        .select_related("customer")
+    )
+    if not todo:
+        return 0
+    inputs = action_selectors.whatif_inputs(period=period)
+    filled = []
+    for action in todo:
+        try:
+            effect = action_selectors.action_whatif_get(
+                customer=action.customer,
+                period=period,
+                action_type=action.type,
+                parameter=action.parameter,
+                inputs=inputs,
+            )
+        except ValidationError:
+            continue
+        if effect is None:
+            continue
+        action.parameter = effect.parameter
+        action.whatif_customer_profit = to_decimal(effect.customer_profit_after_cents)
+        action.whatif_company_profit_change = to_decimal(effect.company_profit_change_cents)
+        filled.append(action)
+    with transaction.atomic():
+        Action.objects.bulk_update(filled, ["parameter", "whatif_customer_profit", "whatif_company_profit_change"])
+    return len(filled)

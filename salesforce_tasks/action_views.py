@@ -106,6 +106,11 @@ def board(request):
         context["states"] = Action.State.choices
     if target == "action-list":
         return render(request, f"{TEMPLATE_BOARD}#action_list", context)
+    if target == "action-tiles":
+        # The tiles at the top, drawn again after a proposal or a decision (HX-Trigger actionsChanged).
+        context["suggestions"] = action_selectors.action_loss_summary(user=request.user, period=period)
+        context["counts"] = action_selectors.action_counts(user=request.user, period=period)
+        return render(request, f"{TEMPLATE_BOARD}#tiles", context)
     context["suggestions"] = action_selectors.action_suggestions(
         user=request.user, period=period, page=request.GET.get("page")
     )
@@ -266,7 +271,10 @@ def transition(request, pk: int):
         return redirect(f"{reverse('actions:board')}?period={action.period.name}")
     row = action_selectors.action_rows(action_selectors.action_list(user=request.user).filter(pk=action.pk))[0]
     context = {"a": row, "row_error": error, **_roles(request.user)}
-    return render(request, f"{TEMPLATE_BOARD}#action_row", context)
+    response = render(request, f"{TEMPLATE_BOARD}#action_row", context)
+    if not error:
+        response["HX-Trigger"] = "actionsChanged"  # the tiles and lists draw themselves again
+    return response
 
 
 def _transition_names(action: Action) -> dict:

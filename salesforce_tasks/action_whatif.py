@@ -88,6 +88,26 @@ DEFAULT_ORDER_SIZE_FACTOR = 2
 DEFAULT_SURCHARGE = Decimal("15")
 DEFAULT_INSIDE_PERCENT = Decimal("100")
 
+# What a customer could plausibly do: the bounds of a suggestion (docs/method.md, "Actions").
+# A suggestion aims at the customer's break-even but never beyond its bound; when break-even lies
+# beyond the bound, the suggestion is the bound and says it does not break even (never inflated).
+#   min_revenue       at most +50 % of the customer's revenue in the period.
+#   discount_change   at most +5 margin points.
+#   order_surcharge   at most 10 % of the customer's average order value per order, and € 15.
+MAX_REVENUE_GROWTH_PERCENT = 50
+MAX_DISCOUNT_POINTS = Decimal("5")
+MAX_SURCHARGE_SHARE_PERCENT = 10
+
+# Why a suggestion's figures hold (shown next to it): the assumption of each action type.
+ASSUMPTIONS = {
+    MIN_REVENUE: "same_margin_rate_same_orders",
+    DISCOUNT_CHANGE: "same_revenue_and_orders",
+    MIN_ORDER_SIZE: "same_revenue_fewer_orders",
+    ORDER_SURCHARGE: "keeps_ordering_as_often",
+    MOVE_TO_INSIDE: "inside_calls_fit_existing_pools",
+    PART_WAYS: "fixed_pools_stay",
+}
+
 _CHANGED_COLUMNS = ("revenue_cents", "gross_margin_cents", "orders", "order_lines", "visits", "visit_minutes")
 _PROPORTIONAL_COLUMN = {
     "revenue": "revenue_cents",
@@ -529,18 +549,33 @@ def _variable_share(before: allocation.AllocationResult, pools: pd.DataFrame) ->
 
 
 def default_parameters(drivers: pd.DataFrame, pools: pd.DataFrame, before, financing, customer_ids) -> pd.DataFrame:
-    """Suggested parameters per customer: customer_id, action_type, parameter (Decimal).
+    """Suggested parameters per customer, within what the customer could plausibly do.
 
-    min_revenue: the revenue at which the customer breaks even at its current margin rate, with
-        its revenue-keyed costs growing along: (allocated - revenue-keyed + financing) × revenue /
-        (margin - revenue-keyed), rounded up to whole euros; only when the margin beats the
-        revenue-keyed costs and it is above today's revenue.
-    discount_change: +2 points. min_order_size: 2 × the current average order value, rounded up
-        to whole euros; only with 2 or more orders. order_surcharge: € 15 per order; only with
-        orders. move_to_inside: 100 %; only with visit minutes. part_ways: always.
+    Columns: customer_id, action_type, parameter (Decimal; None for part ways), bound (the
+    largest parameter a suggestion may have, Decimal or None when the type has none),
+    break_even (the parameter at which the customer's own profit reaches zero, Decimal, or None
+    when it cannot be reached by this action or is not computed in closed form), capped (True when
+    break-even lies beyond the bound, so the parameter is the bound and the customer stays
+    loss-making) and assumption (a code of ``ASSUMPTIONS``).
+
+    min_revenue: break-even revenue at the current margin rate with the revenue-keyed costs growing
+        along, (allocated - revenue-keyed + financing) × revenue / (margin - revenue-keyed), rounded
+        up to whole euros; bound = revenue × (1 + MAX_REVENUE_GROWTH_PERCENT / 100), rounded down;
+        suggested min(break-even, bound); only when the margin beats the revenue-keyed costs and the
+        suggestion is above today's revenue.
+    discount_change: break-even points = loss / revenue × 100, rounded up to hundredths; suggested
+        min(break-even, MAX_DISCOUNT_POINTS), at least DEFAULT_DISCOUNT_POINTS when the customer
+        loses nothing; only with revenue.
+    min_order_size: 2 × the current average order value, rounded up to whole euros; only with 2 or
+        more orders (its break-even is not closed-form: the what-if says whether it breaks even).
+    order_surcharge: break-even = loss / orders, rounded up to cents; bound = min(€ 15,
+        MAX_SURCHARGE_SHARE_PERCENT % of the average order value, rounded down to cents); only with
+        orders and a bound of at least 1 cent.
+    move_to_inside: 100 %; only with visit minutes. part_ways: always.
     """
     rows = _customer_rows(drivers, list(customer_ids))
     ids = rows["customer_id"].to_numpy(dtype=np.int64)
+    n = len(ids)
     revenue = rows["revenue_cents"].to_numpy(dtype=np.int64)
     margin = rows["gross_margin_cents"].to_numpy(dtype=np.int64)
     orders = rows["orders"].to_numpy(dtype=np.int64)
@@ -549,32 +584,89 @@ def default_parameters(drivers: pd.DataFrame, pools: pd.DataFrame, before, finan
     by_revenue = before.allocations[before.allocations["pool_id"].isin(revenue_pools)]
     revenue_keyed = by_revenue.groupby("customer_id")["amount_cents"].sum().reindex(ids).fillna(0)
     fin = _financing_series(financing).reindex(ids).fillna(0)
+    allocated_cents = allocated.to_numpy(dtype=np.int64)
+    loss = np.maximum(0, allocated_cents + fin.to_numpy(np.int64) - margin)  # cents, 0 when profitable
 
-    costs = _obj(allocated.to_numpy(dtype=np.int64) - revenue_keyed.to_numpy(dtype=np.int64) + fin.to_numpy(np.int64))
+    # min_revenue (whole euros)
+    costs = _obj(allocated_cents - revenue_keyed.to_numpy(dtype=np.int64) + fin.to_numpy(np.int64))
     rate_margin = margin - revenue_keyed.to_numpy(dtype=np.int64)
     can_break_even = (revenue > 0) & (rate_margin > 0)
     break_even = np.where(can_break_even, _ceil_div(costs * _obj(revenue), np.where(can_break_even, rate_margin, 1)), 0)
-    min_revenue = _ceil_div(_obj(break_even), 100)
+    revenue_be = _ceil_div(_obj(break_even), 100)
+    revenue_bound = (_obj(revenue) * (100 + MAX_REVENUE_GROWTH_PERCENT)) // 10000
+    revenue_bound = np.asarray(revenue_bound, dtype=np.int64)
+    min_revenue = np.minimum(revenue_be, revenue_bound)
+
+    # discount_change (hundredths of a point)
+    points_be = np.where(revenue > 0, _ceil_div(_obj(loss) * 10000, np.where(revenue > 0, revenue, 1)), 0)
+    points_bound = int(MAX_DISCOUNT_POINTS * 100)
+    points = np.where(loss > 0, np.minimum(np.maximum(points_be, 1), points_bound), int(DEFAULT_DISCOUNT_POINTS * 100))
+
+    # order_surcharge (cents)
+    surcharge_be = np.where(orders > 0, _ceil_div(_obj(loss), np.maximum(orders, 1)), 0)
+    share_bound = (_obj(revenue) * MAX_SURCHARGE_SHARE_PERCENT) // (100 * _obj(np.maximum(orders, 1)))
+    surcharge_bound = np.minimum(np.asarray(share_bound, dtype=np.int64), int(DEFAULT_SURCHARGE * 100))
+    surcharge = np.where(loss > 0, np.minimum(np.maximum(surcharge_be, 1), surcharge_bound), surcharge_bound)
+
     order_size = _ceil_div(_obj(revenue) * DEFAULT_ORDER_SIZE_FACTOR, 100 * np.maximum(orders, 1))
+    none = [None] * n
+
+    def dec(values, exp: int) -> list:
+        return [Decimal(int(v)).scaleb(exp) for v in np.asarray(values)]
 
     frames = [
-        (MIN_REVENUE, min_revenue, can_break_even & (min_revenue * 100 > revenue)),
-        (DISCOUNT_CHANGE, np.full(len(ids), int(DEFAULT_DISCOUNT_POINTS)), np.ones(len(ids), bool)),
-        (MIN_ORDER_SIZE, order_size, (revenue > 0) & (orders >= 2)),
-        (ORDER_SURCHARGE, np.full(len(ids), int(DEFAULT_SURCHARGE)), orders > 0),
-        (MOVE_TO_INSIDE, np.full(len(ids), int(DEFAULT_INSIDE_PERCENT)), rows["visit_minutes"].to_numpy() > 0),
-        (PART_WAYS, np.zeros(len(ids), dtype=np.int64), np.ones(len(ids), bool)),
+        (
+            MIN_REVENUE,
+            dec(min_revenue, 0),
+            dec(revenue_bound, 0),
+            [Decimal(int(v)) if ok else None for v, ok in zip(revenue_be, can_break_even, strict=True)],
+            can_break_even & (revenue_be > revenue_bound),
+            can_break_even & (min_revenue * 100 > revenue),
+        ),
+        (
+            DISCOUNT_CHANGE,
+            dec(points, -2),
+            [MAX_DISCOUNT_POINTS] * n,
+            [Decimal(int(v)).scaleb(-2) if r > 0 else None for v, r in zip(points_be, revenue, strict=True)],
+            points_be > points_bound,
+            revenue > 0,
+        ),
+        (MIN_ORDER_SIZE, dec(order_size, 0), none, none, np.zeros(n, bool), (revenue > 0) & (orders >= 2)),
+        (
+            ORDER_SURCHARGE,
+            dec(surcharge, -2),
+            dec(surcharge_bound, -2),
+            [Decimal(int(v)).scaleb(-2) if o > 0 else None for v, o in zip(surcharge_be, orders, strict=True)],
+            (loss > 0) & (surcharge_be > surcharge_bound),
+            (orders > 0) & (surcharge_bound > 0),
+        ),
+        (
+            MOVE_TO_INSIDE,
+            [DEFAULT_INSIDE_PERCENT] * n,
+            [Decimal(100)] * n,
+            none,
+            np.zeros(n, bool),
+            rows["visit_minutes"].to_numpy() > 0,
+        ),
+        (PART_WAYS, none, none, none, np.zeros(n, bool), np.ones(n, bool)),
     ]
-    parts = [
-        pd.DataFrame(
-            {
-                "customer_id": ids[keep],
-                "action_type": kind,
-                "parameter": [None if kind == PART_WAYS else Decimal(int(v)) for v in np.asarray(values)[keep]],
-            }
+    parts = []
+    for kind, values, bounds, even, capped, keep in frames:
+        keep = np.asarray(keep, dtype=bool)
+        pick = np.flatnonzero(keep)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_id": ids[keep],
+                    "action_type": kind,
+                    "parameter": [values[i] for i in pick],
+                    "bound": [bounds[i] for i in pick],
+                    "break_even": [even[i] for i in pick],
+                    "capped": np.asarray(capped, dtype=bool)[keep],
+                    "assumption": ASSUMPTIONS[kind],
+                }
+            )
         )
-        for kind, values, keep in frames
-    ]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -591,15 +683,34 @@ def suggested_actions(
     before: allocation.AllocationResult,
     customer_ids,
 ) -> pd.DataFrame:
-    """Every applicable action with its default parameter for each customer, ranked by effect.
+    """Every applicable action with its suggested parameter for each customer, ranked by effect.
 
-    customer_id, action_type, parameter, EFFECT_COLUMNS, rank (1 = the largest gain in company
-    profit; ties in the order of ACTION_TYPES), sorted by customer_id then rank.
+    customer_id, action_type, parameter, bound, break_even, capped, assumption (see
+    ``default_parameters``), EFFECT_COLUMNS, breaks_even (the customer's profit after is >= 0, or it
+    is parted with) and rank (1 = the largest gain in company profit within the bounds; ties in the
+    order of ACTION_TYPES), sorted by customer_id then rank.
     """
     if len(customer_ids) == 0:
-        return pd.DataFrame(columns=["customer_id", "action_type", "parameter", *EFFECT_COLUMNS, "rank"])
+        return pd.DataFrame(
+            columns=[
+                "customer_id",
+                "action_type",
+                "parameter",
+                "bound",
+                "break_even",
+                "capped",
+                "assumption",
+                *EFFECT_COLUMNS,
+                "breaks_even",
+                "rank",
+            ]
+        )
     actions = default_parameters(drivers, pools, before, financing, customer_ids)
     effects = action_effects(drivers, pools, financing, before, actions)
+    after = effects["customer_profit_after_cents"]
+    effects = effects.assign(
+        breaks_even=(effects["action_type"] == PART_WAYS).to_numpy() | (after.fillna(-1) >= 0).to_numpy(dtype=bool)
+    )
     order = effects["action_type"].map({t: i for i, t in enumerate(ACTION_TYPES)})
     ranked = (
         effects.assign(_order=order)

@@ -1,5 +1,6 @@
 """The demo generator: seeded and repeatable, consistent when written, and its two commands."""
 
+from decimal import Decimal
 from io import StringIO
 
 import pandas as pd
@@ -122,3 +123,22 @@ def test_demo_logins_without_demo_users(db):
     out = StringIO()
     call_command("demo_logins", stdout=out)
     assert "No demo logins" in out.getvalue()
+
+
+def test_seeded_actions_carry_their_whatif_as_a_proposal_would(loaded):
+    """Issue 14: the demo's actions had no what-if (written before profit was computed)."""
+    from salesforce_tasks import action_selectors
+    from salesforce_tasks.models import Action
+
+    seeded = list(Action.objects.exclude(type="other").select_related("customer", "period"))
+    assert seeded
+    for action in seeded:
+        assert action.whatif_company_profit_change is not None, action
+        effect = action_selectors.action_whatif_get(
+            customer=action.customer, period=action.period, action_type=action.type, parameter=action.parameter
+        )
+        assert action.whatif_company_profit_change == Decimal(effect.company_profit_change_cents).scaleb(-2)
+        if action.type == "part_ways":
+            assert action.whatif_customer_profit is None
+        else:
+            assert action.whatif_customer_profit == Decimal(effect.customer_profit_after_cents).scaleb(-2)

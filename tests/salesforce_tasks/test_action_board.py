@@ -80,7 +80,8 @@ def test_preview_shows_the_whatif_and_saves_nothing(sales, client, rep_user):
     c4 = sales["customers"]["C4"]
     form = client.get("/sales/actions/propose/", {"period": 2025, "customer": c4.pk, "type": "discount_change"})
     assert form.status_code == 200
-    assert form.context["form"].initial["parameter"] == Decimal(2)
+    # The suggested points aim at break-even but stay within the bound (C4's loss needs more than 5).
+    assert form.context["form"].initial["parameter"] == Decimal(5)
     response = client.post(
         "/sales/actions/preview/",
         {"period": 2025, "customer": c4.pk, "type": "discount_change", "parameter": "2"},
@@ -236,3 +237,79 @@ def test_exports_and_report(sales, client, manager_user, rep_user, capsys):
     call_command("report", "actions", "--period", "2025", "--format", "csv")
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("id,period,customer") and len(lines) == 2
+
+
+# --- issue 14: tiles follow propose/agree; the form keeps what was typed; suggestions within bounds -----
+
+
+def test_tiles_update_after_propose_and_agree_without_a_reload(sales, client, rep_user, manager_user):
+    c4 = sales["customers"]["C4"]
+    client.force_login(rep_user)
+    page = client.get(BOARD, {"period": 2025}).content.decode()
+    # The tiles listen for the event a proposal and a decision send, and redraw from the board.
+    assert 'id="action-tiles"' in page and "actionsChanged from:body" in page.split('id="action-tiles"')[1][:400]
+
+    def tiles() -> str:
+        response = client.get(BOARD, {"period": 2025}, headers={"HX-Request": "true", "HX-Target": "action-tiles"})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert html.lstrip().startswith('<div class="kpis" id="action-tiles"') and "<html" not in html
+        return html
+
+    html = tiles()
+    assert ">0 / 0<" in html and ">1<" in html  # one loss-making customer
+    assert money(stored_profit("C4"), 0) in html  # their loss
+
+    proposed = client.post(
+        "/sales/actions/propose/",
+        {"period": 2025, "customer": c4.pk, "type": "discount_change", "parameter": "2"},
+        headers={"HX-Request": "true"},
+    )
+    assert proposed.status_code == 200 and proposed["HX-Trigger"] == "actionsChanged"
+    assert ">1 / 0<" in tiles()
+
+    action = Action.objects.get()
+    client.force_login(manager_user)
+    agreed = client.post(f"/sales/actions/{action.pk}/transition/", {"state": "agreed"}, headers={"HX-Request": "true"})
+    assert agreed.status_code == 200 and agreed["HX-Trigger"] == "actionsChanged"
+    assert ">0 / 1<" in tiles()
+    # The manager of another team: no loss-making customer and no action in the tiles.
+    client.force_login(make_user("manager3", "manager"))
+    html = tiles()
+    assert ">0 / 0<" in html and money(stored_profit("C4"), 0) not in html
+
+
+@pytest.mark.parametrize("typed", ["-5", "12.345", "0"])
+def test_the_propose_form_keeps_the_value_typed_after_an_error(sales, client, rep_user, typed):
+    c4 = sales["customers"]["C4"]
+    client.force_login(rep_user)
+    for headers in ({"HX-Request": "true"}, {}):
+        response = client.post(
+            "/sales/actions/propose/",
+            {"period": 2025, "customer": c4.pk, "type": "min_revenue", "parameter": typed, "note": "n"},
+            headers=headers,
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert 'class="errorlist' in html
+        assert f'name="parameter" id="id_parameter" inputmode="decimal"\n               value="{typed}"' in html
+    assert not Action.objects.exists()
+
+
+def test_board_suggestions_state_their_bound_and_break_even(sales, client, rep_user):
+    client.force_login(rep_user)
+    response = client.get(BOARD, {"period": 2025})
+    c4 = response.context["suggestions"]["loss_making"][0]
+    by_type = {s["type"]: s for s in c4["suggestions"]}
+    revenue = c4["revenue_cents"]
+    best = by_type["min_revenue"]
+    assert best["parameter"] * 100 <= revenue * Decimal("1.5")  # never an inflated agreement
+    assert best["note"] and ("+50 %" in best["note"])
+    assert best["capped"] == (best["break_even"] > best["bound"])
+    if best["capped"]:
+        assert "stays loss-making" in best["note"] and not best["breaks_even"]
+    html = response.content.decode()
+    assert best["note"].split(";")[0] in html
+    data = client_for(rep_user).get(API + "suggestions/", {"period": 2025}).json()
+    first = data["loss_making"][0]["suggestions"][0]
+    assert {"bound", "break_even", "breaks_even", "assumption"} <= set(first)

@@ -268,21 +268,89 @@ def test_suggestions_rank_actions_by_company_profit_with_default_parameters():
     pools = pools_frame([(1, "Sales", 90000, "fixed", "per_customer"), (2, "Handling", 30000, "variable", "orders")])
     before = aw.allocation.allocate_pools(drivers, pools)
     ranked = aw.suggested_actions(drivers, pools, None, before, [5])
-    # C5 (-250.00): break-even revenue 450 × 300 / 200 = 675.00 -> +250.00; orders of at least
-    # 2 × 150.00 merge 2 -> 1: Handling -75.00; 15.00 × 2 orders = +30.00; 2 points of 300 = +6.00;
-    # parting ways -50.00. No visit minutes: no move to inside.
+    # C5 (-250.00 on 300.00 revenue). Break-even revenue 450 × 300 / 200 = 675.00 is +125 %: beyond
+    # the +50 % bound, so the suggestion is 450.00 (margin +100.00) and says it does not break even.
+    # Orders of at least 2 × 150.00 merge 2 -> 1: Handling -75.00. Surcharge: break-even 125.00 per
+    # order, bound min(15.00, 10 % of 150.00) = 15.00 -> +30.00. Points: break-even 83.34, bound 5
+    # -> +15.00. Parting ways -50.00. No visit minutes: no move to inside.
     expected = pd.DataFrame(
         {
             "customer_id": [5, 5, 5, 5, 5],
             "action_type": ["min_revenue", "min_order_size", "order_surcharge", "discount_change", "part_ways"],
-            "parameter": [Decimal(675), Decimal(300), Decimal(15), Decimal(2), None],
+            "parameter": [Decimal(450), Decimal(300), Decimal("15.00"), Decimal("5.00"), None],
+            "bound": [Decimal(450), None, Decimal("15.00"), Decimal(5), None],
+            "break_even": [Decimal(675), None, Decimal("125.00"), Decimal("83.34"), None],
+            "capped": [True, False, True, True, False],
             "customer_profit_before_cents": [-25000] * 5,
-            "customer_profit_after_cents": pd.array([0, -17500, -22000, -24400, pd.NA], dtype="Int64"),
-            "company_profit_change_cents": [25000, 7500, 3000, 600, -5000],
+            "customer_profit_after_cents": pd.array([-15000, -17500, -22000, -23500, pd.NA], dtype="Int64"),
+            "company_profit_change_cents": [10000, 7500, 3000, 1500, -5000],
             "others_change_cents": [0, 0, 0, 0, -30000],
+            "breaks_even": [False, False, False, False, True],
             "rank": [1, 2, 3, 4, 5],
         }
     )
+    ranked = ranked[list(expected.columns)]
     pd.testing.assert_frame_equal(ranked, expected, check_dtype=False)
     exact = action_whatif(drivers, pools, None, customer_id=5, action_type="min_revenue", parameter=675)
     assert exact.customer_profit_after_cents == 0
+
+
+# --- suggestions stay within what the customer could plausibly do (issue 14) -------------------------
+#
+# The class of defect: the top suggestion for every loss-maker was a minimum revenue agreement several
+# times the customer's revenue (82,081 -> 373,788). Every suggestion now has a bound, never exceeds it,
+# says when it cannot break even within it, and the ranking is by the effect within the bound.
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_customer = st.tuples(
+    st.integers(min_value=0, max_value=5_000_000),  # revenue cents
+    st.integers(min_value=-20, max_value=90),  # margin %
+    st.integers(min_value=0, max_value=40),  # orders
+    st.integers(min_value=0, max_value=600),  # visit minutes
+)
+_pool = st.tuples(
+    st.integers(min_value=0, max_value=3_000_000),
+    st.sampled_from(["fixed", "variable"]),
+    st.sampled_from(["per_customer", "revenue", "orders", "visit_minutes"]),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(customers=st.lists(_customer, min_size=2, max_size=8), pools=st.lists(_pool, min_size=1, max_size=4))
+def test_no_suggestion_exceeds_its_bound_and_the_ranking_is_by_effect(customers, pools):
+    rows = []
+    for i, (revenue, margin_pct, orders, minutes) in enumerate(customers, start=1):
+        orders = orders if revenue > 0 else 0
+        rows.append((i, f"C{i}", "small", revenue, revenue * margin_pct // 100, orders, orders, minutes // 30, minutes))
+    drivers = drivers_frame(rows)
+    pool_frame = pools_frame([(j, f"P{j}", amount, nature, key) for j, (amount, nature, key) in enumerate(pools, 1)])
+    before = aw.allocation.allocate_pools(drivers, pool_frame)
+    ids = drivers["customer_id"].tolist()
+    ranked = aw.suggested_actions(drivers, pool_frame, None, before, ids)
+    revenue = {k: int(v) for k, v in drivers.set_index("customer_id")["revenue_cents"].items()}
+    orders = {k: int(v) for k, v in drivers.set_index("customer_id")["orders"].items()}
+    for r in ranked.itertuples(index=False):
+        assert r.assumption == aw.ASSUMPTIONS[r.action_type]
+        if r.bound is not None and r.parameter is not None:
+            assert r.parameter <= r.bound, r
+        if r.action_type == aw.MIN_REVENUE:
+            # within +50 % of today's revenue, and above today's revenue (else it is no agreement)
+            assert r.parameter * 100 <= revenue[r.customer_id] * (100 + aw.MAX_REVENUE_GROWTH_PERCENT) / 100
+            assert r.parameter * 100 > revenue[r.customer_id]
+            assert r.capped == (r.break_even > r.bound)
+        elif r.action_type == aw.DISCOUNT_CHANGE:
+            assert 0 < r.parameter <= aw.MAX_DISCOUNT_POINTS
+            if r.customer_profit_before_cents < 0:
+                # exact: points × revenue, nothing else moves; capped means it stays loss-making
+                assert r.breaks_even == (not r.capped), r
+        elif r.action_type == aw.ORDER_SURCHARGE:
+            average_order = revenue[r.customer_id] / 100 / orders[r.customer_id]
+            assert r.parameter <= aw.DEFAULT_SURCHARGE
+            assert float(r.parameter) <= average_order * aw.MAX_SURCHARGE_SHARE_PERCENT / 100 + 1e-9
+        if r.capped:
+            assert r.break_even is not None and r.break_even > r.parameter
+    for _, group in ranked.groupby("customer_id"):
+        effects = group.sort_values("rank")["company_profit_change_cents"].tolist()
+        assert effects == sorted(effects, reverse=True)
