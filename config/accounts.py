@@ -31,6 +31,8 @@ from rest_framework.settings import api_settings
 
 #: Group that marks the accounts the demo loader made (not a role: config.roles ignores it).
 DEMO_GROUP = "demo"
+#: The published demo passwords per role (README): the demo loader gives them out, production refuses them.
+DEMO_PASSWORDS = {"manager": "demo-manager", "finance": "demo-finance", "rep": "demo-rep", "admin": "demo-admin"}
 
 
 # --- demo accounts ------------------------------------------------------------------------------
@@ -41,10 +43,8 @@ def demo_logins_allowed() -> bool:
 
 
 def is_demo_login(username: str | None, password: str | None) -> bool:
-    """True for a demo account or a published demo password (customers.demo.DEMO_PASSWORDS)."""
+    """True for a demo account or a published demo password (``DEMO_PASSWORDS``)."""
     from django.contrib.auth.models import User
-
-    from customers.demo import DEMO_PASSWORDS
 
     if password and password in DEMO_PASSWORDS.values():
         return True

@@ -16,6 +16,11 @@ How it works (one picture in the README):
    recomputations, and a recompute never reads a state older than the change that asked for it.
 
 With REDIS_URL unset Celery runs eagerly: the same tasks run in-process after commit.
+
+The bus imports no domain app: the outbox model is named in the setting ``EVENTBUS_OUTBOX_MODEL``
+(``"app_label.Model"``, loaded with ``apps.get_model``). It needs the fields ``period_id``,
+``stage``, ``requested``, ``requested_at``, ``computed``, ``computed_at``, ``duration_ms``, ``runs``
+and a classmethod ``period_frozen(period_id) -> bool`` (a frozen period is answered, not recomputed).
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from celery import current_app, shared_task
+from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
@@ -43,6 +50,11 @@ FAULT_DELAY_SECONDS = float(os.environ.get("KLANTWAARDE_FAULT_DELAY_S", "0") or 
 
 # Stages in dependency order; rows are always locked in this order (no deadlocks).
 STAGE_ORDER = ("pyramid", "profit", "value", "salesforce")
+
+
+def outbox_model():
+    """The outbox model named in ``settings.EVENTBUS_OUTBOX_MODEL`` (one row per period and stage)."""
+    return apps.get_model(settings.EVENTBUS_OUTBOX_MODEL)
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,7 @@ def publish(event: Event) -> None:
 
 
 def request_stage(*, period_ids: Iterable[int], stage: str) -> None:
-    from customers.models import Computation
+    Computation = outbox_model()  # noqa: N806 - a model class
 
     period_ids = sorted(set(period_ids))
     now = timezone.now()
@@ -154,7 +166,7 @@ def run_stage(*, period_id: int, stage: str, compute: Callable[[int], None]) -> 
     ``compute(period_id)`` runs inside a transaction that also records the version it
     satisfied, so results and the marker commit together or not at all.
     """
-    from customers.models import Computation
+    Computation = outbox_model()  # noqa: N806 - a model class
 
     runs = 0
     while True:
@@ -190,13 +202,11 @@ def run_stage(*, period_id: int, stage: str, compute: Callable[[int], None]) -> 
 
 
 def _period_closed(period_id: int) -> bool:
-    from customers.models import Period
-
-    return Period.objects.filter(pk=period_id, closed=True).exists()
+    return outbox_model().period_frozen(period_id)
 
 
 def _dirty_row(period_id: int, stage: str) -> dict | None:
-    from customers.models import Computation
+    Computation = outbox_model()  # noqa: N806 - a model class
 
     row = Computation.objects.filter(period_id=period_id, stage=stage).values("requested", "computed").first()
     if row is None or row["computed"] >= row["requested"]:
@@ -207,7 +217,7 @@ def _dirty_row(period_id: int, stage: str) -> dict | None:
 @shared_task(name="config.eventbus.sweep", acks_late=True, ignore_result=True)
 def sweep(min_age_seconds: float = 3.0) -> int:
     """Resend a task for every dirty (period, stage): the safety net for lost messages."""
-    from customers.models import Computation
+    Computation = outbox_model()  # noqa: N806 - a model class
 
     cutoff = timezone.now() - timezone.timedelta(seconds=min_age_seconds)
     dirty = list(
@@ -223,7 +233,7 @@ def sweep(min_age_seconds: float = 3.0) -> int:
 
 def drain(timeout: float = 60.0) -> None:
     """Run every dirty stage in-process until nothing is dirty (commands, tests, demo load)."""
-    from customers.models import Computation
+    Computation = outbox_model()  # noqa: N806 - a model class
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

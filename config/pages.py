@@ -1,25 +1,14 @@
-"""Small helpers every page view shares: the chosen period, export format, htmx target, charts."""
+"""Small helpers every page view shares: export format, htmx target, query strings, charts.
+
+The chosen period reads the core: ``customers.pages.chosen_period``.
+"""
 
 from __future__ import annotations
 
 import json
 from urllib.parse import urlencode
 
-from django.http import Http404
-from django.utils.translation import gettext as _
-
 from config.export import EXPORT_FORMATS
-
-
-def chosen_period(request):
-    """The ``?period=`` of the request, the latest period without one; 404 for an unknown name."""
-    from customers.selectors import period_get
-
-    name = request.GET.get("period") or request.POST.get("period")
-    period = period_get(name=name)
-    if period is None and name not in (None, ""):
-        raise Http404(_("Unknown period %(name)s.") % {"name": name})
-    return period
 
 
 def export_format(request) -> str | None:

@@ -238,6 +238,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_TASK_SERIALIZER = "json"
+# The event bus's outbox (config/eventbus.py): named here so config imports no domain app.
+EVENTBUS_OUTBOX_MODEL = "customers.Computation"
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "config.eventbus.sweep", "schedule": 5.0},
 }

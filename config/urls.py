@@ -3,8 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import accounts, views
+from config import accounts
 from config.api_root import ApiRootView
+from customers import pages as core_pages
 
 api_v1 = [
     path("", ApiRootView.as_view(), name="api-root"),
@@ -18,7 +19,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", core_pages.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(form_class=accounts.LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Password reset by email; the confirm page is the generic "set a password from a link" page
@@ -36,7 +37,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("progress/", views.progress, name="progress"),
+    path("progress/", core_pages.progress, name="progress"),
     path("customers/", include(("customers.urls", "customers"))),
     path("accounting/", include(("accounting.urls", "accounting"))),
     path("scenarios/", include(("scenarios.urls", "scenarios"))),

@@ -220,3 +220,8 @@ class Computation(models.Model):
     @property
     def stale(self) -> bool:
         return self.computed < self.requested
+
+    @classmethod
+    def period_frozen(cls, period_id: int) -> bool:
+        """A closed period's figures are frozen: the event bus answers its requests without a recompute."""
+        return Period.objects.filter(pk=period_id, closed=True).exists()

@@ -34,6 +34,7 @@ from config.roles import ALL_ROLES, FINANCE, MANAGER, REP, has_role, require_rol
 from customers import policy
 from customers.policy import customer_scope, customer_scope_ids
 
+from . import pages as core_pages
 from . import reports, selectors
 from .models import Level, Period, PyramidSchemeKind
 from .pyramid import ALL_LEVELS, LEVELS_ACTIVE, MIGRATION_FROM
@@ -60,7 +61,7 @@ def level_labels() -> dict[str, str]:
 # --- small shared helpers -----------------------------------------------------------------------
 
 
-_chosen_period = pages.chosen_period
+_chosen_period = core_pages.chosen_period
 _export_format = pages.export_format
 _wants_partial = pages.wants_partial
 _query = pages.query_string

@@ -25,6 +25,7 @@ from accounting.selectors import period_totals
 from config import pages
 from config.export import table_response
 from config.roles import FINANCE, MANAGER, REP, has_role, require_role
+from customers import pages as core_pages
 from customers.models import Level, Period
 from customers.policy import customer_scope, customer_scope_ids
 from customers.selectors import period_get, period_list
@@ -54,7 +55,7 @@ MONEY_KEYS = ("revenue", "gross_margin", "cost_to_serve", "profit", "npv")
 # --- small shared helpers -----------------------------------------------------------------------
 
 
-_chosen_period = pages.chosen_period
+_chosen_period = core_pages.chosen_period
 _export_format = pages.export_format
 _wants_partial = pages.wants_partial
 _query = pages.query_string
@@ -821,7 +822,9 @@ def scenario_preview(request, pk: int):
     require_role(request.user, MANAGER, FINANCE)
     scenario = get_object_or_404(Scenario.objects.select_related("base_period"), pk=pk)
     form = _scenario_form(scenario, request.POST)
-    context = {"scenario": scenario, "form": form}
+    # The lever errors go beside their fields (out of band), the projection says what to correct:
+    # a preview never shows the figures of earlier, valid levers under invalid ones.
+    context = {"scenario": scenario, "form": form, "lever_errors_oob": True}
     if form.is_valid():
         try:
             levers = services.levers_clean(form.levers())
@@ -912,4 +915,8 @@ def survey_new(request):
     recent = selectors.survey_response_list(scope_ids=customer_scope_ids(request.user))
     page = Paginator(recent, 20).get_page(request.GET.get("page"))
     status = 400 if form.errors else 200
-    return render(request, "scenarios/survey_new.html", {"form": form, "page": page}, status=status)
+    # The customer picker searches as you type; only the chosen customer (if any) is drawn.
+    chosen = str(form["customer"].value() or "")
+    picks = list(customers.filter(pk=int(chosen))) if chosen.isdigit() else []
+    context = {"form": form, "page": page, "picks": picks}
+    return render(request, "scenarios/survey_new.html", context, status=status)
