@@ -2,8 +2,12 @@
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+from django.dispatch import receiver
+from django.utils.translation import gettext
+
 from config.eventbus import Event, subscribe
-from customers.events import PyramidRecomputed
+from customers.events import PyramidRecomputed, periods_recut_requested
 
 
 @dataclass(frozen=True)
@@ -24,3 +28,17 @@ class ProfitRecomputed(Event):
 PROFIT_TASK = "accounting.tasks.recompute_profit"
 for _event in (PyramidRecomputed, CostsChanged, InvoicesChanged):
     subscribe(_event, stage="profit", task_name=PROFIT_TASK)
+
+
+@receiver(periods_recut_requested, dispatch_uid="accounting.refuse_recut_with_cost_pools")
+def refuse_recut_with_cost_pools(sender, start_month: int, **kwargs) -> None:
+    """Cost pools are set per period: a new fiscal year cut would leave them on the wrong periods."""
+    from .selectors import periods_with_costs
+
+    if periods_with_costs():
+        raise ValidationError(
+            gettext(
+                "The fiscal year start cannot change while cost pools exist: their periods would no longer "
+                "match. Delete the cost pools first, or keep the current start month."
+            )
+        )

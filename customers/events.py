@@ -2,7 +2,15 @@
 
 from dataclasses import dataclass
 
+from django.dispatch import Signal
+
 from config.eventbus import Event, subscribe
+
+#: Sent (synchronously, inside the writer's transaction) before the fiscal years are re-cut after a
+#: change of start month, with ``start_month``. A receiver of a higher app that holds data cut by
+#: the current periods vetoes by raising ``ValidationError`` (accounting: cost pools exist). The
+#: core so asks without importing the app that answers.
+periods_recut_requested = Signal()
 
 
 @dataclass(frozen=True)

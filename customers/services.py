@@ -762,15 +762,9 @@ def pyramid_settings_update(*, acting_user, **values) -> None:
 
 def _periods_rebuild(start_month: int) -> None:
     """Re-cut the fiscal years after a change of start month (refused once costs are set up)."""
-    from accounting.selectors import periods_with_costs
+    from .events import periods_recut_requested
 
-    if periods_with_costs():
-        raise ValidationError(
-            gettext(
-                "The fiscal year start cannot change while cost pools exist: their periods would no longer "
-                "match. Delete the cost pools first, or keep the current start month."
-            )
-        )
+    periods_recut_requested.send(sender=Period, start_month=start_month)  # a receiver may refuse
     dates = Order.objects.order_by().values_list("date", flat=True).distinct()
     names = {d.year - (d.month < start_month) for d in dates}
     Period.objects.filter(name__in=names).update(start=timezone.now().date(), end=timezone.now().date())
