@@ -7,17 +7,33 @@ The builders serve the ``report`` command, the API and the pages. Money in euros
 from __future__ import annotations
 
 import numpy as np
+from django.utils.translation import gettext_lazy
 
 from config.money import as_float_euros
 from config.reports import ReportKind, register
 from customers.reports import ReportError, period_or_error
 
-from . import selectors, valuation
+from . import selectors
 from .models import Scenario, Segment
 
 
 def _share(value) -> float | None:
     return None if value is None or np.isnan(value) else round(float(value), 4)
+
+
+#: The strategy of each segment in the active language; the English source is the pure module's
+#: ``valuation.SEGMENT_STRATEGY`` (a test keeps the two the same).
+SEGMENT_STRATEGY_TEXT = {
+    "partners": gettext_lazy("Bind and integrate: deepen the relationship and make working together hard to replace."),
+    "vulnerable": gettext_lazy("Add value before a competitor does: find out what they miss and improve the offer."),
+    "under_earning": gettext_lazy("Raise price, up-sell and cross-sell, or move them to a cheaper service model."),
+    "low_low": gettext_lazy("Serve efficiently (inside sales, self-service) or part ways."),
+    "unmeasured": gettext_lazy("Survey them: without a product value score the right strategy is unknown."),
+}
+
+
+def segment_strategy(segment: str) -> str:
+    return str(SEGMENT_STRATEGY_TEXT[segment])
 
 
 def segment_rows(summary) -> list[dict]:
@@ -31,7 +47,7 @@ def segment_rows(summary) -> list[dict]:
             "revenue": as_float_euros(r.revenue_cents),
             "profit": as_float_euros(r.profit_cents),
             "clv": as_float_euros(r.clv_cents),
-            "strategy": valuation.SEGMENT_STRATEGY[r.segment],
+            "strategy": segment_strategy(r.segment),
         }
         for r in summary.itertuples(index=False)
     ]

@@ -281,7 +281,7 @@ def segments(request):
         )
         context["segment_label"] = _segment_labels()[segment]
         context["segment_query"] = _query(period=period.name, segment=segment)
-        context["segment_strategy"] = valuation.SEGMENT_STRATEGY[segment]
+        context["segment_strategy"] = reports.segment_strategy(segment)
         if target == "segment-customers":
             return render(request, "scenarios/segments.html#segment_customers", context)
     overview = selectors.segment_overview(period=period)
