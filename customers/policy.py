@@ -528,3 +528,38 @@ def may_read_history(user, kind: str) -> bool:
     if not may_read_history_log(user):
         return False
     return user.is_superuser or bool(user_roles(user) & set(HISTORY_RULES.get(kind, (MANAGER, FINANCE))))
+
+
+def grantable_roles(user) -> tuple[str, ...]:
+    """The roles ``user`` may give or take away: administrators every role; a manager only ``rep``
+    (never manager or finance); nobody else any."""
+    if not user.is_authenticated:
+        return ()
+    if may_manage_users(user):
+        return (REP, MANAGER, FINANCE)
+    if MANAGER in user_roles(user):
+        return (REP,)
+    return ()
+
+
+def role_change_scope(user) -> QuerySet:
+    """Users whose roles ``user`` may change: administrators everyone; a manager the reps of the teams
+    they manage, never themselves."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.all()
+    if not user.is_authenticated:
+        return users.none()
+    if may_manage_users(user):
+        return users
+    if MANAGER in user_roles(user):
+        return users.filter(sales_rep__team__in=managed_teams(user)).exclude(pk=user.pk).distinct()
+    return users.none()
+
+
+def user_for_role_change(user, pk: int):
+    """A user whose roles ``user`` may change (``role_change_scope``); else 404."""
+    found = role_change_scope(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404(_("No such user in your scope."))
+    return found

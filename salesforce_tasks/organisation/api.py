@@ -28,6 +28,7 @@ class _OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     read_roles = (REP, MANAGER, FINANCE)
     write_roles = (MANAGER,)
     ordering = ["id"]
+    lookup_value_regex = r"\d+"  # a non-numeric id is a 404 by the URL, never a ValueError in a lookup
 
     def _write_response(self, obj, created: bool):
         data = self.get_serializer(obj).data
@@ -226,8 +227,17 @@ class UserSerializer(serializers.Serializer):
         return sorted(g.name for g in user.groups.all() if g.name in ROLES)
 
 
-class UserViewSet(_OrganisationViewSet, mixins.CreateModelMixin):
-    """Users and their roles in the caller's scope; POST invites a new user by email."""
+class UserRolesSerializer(serializers.Serializer):
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(ROLES)),
+        allow_empty=True,
+        help_text="The user's roles, all of them (a manager changes only the rep role of their teams' reps).",
+    )
+
+
+class UserViewSet(_OrganisationViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin):
+    """Users and their roles in the caller's scope; POST invites a new user by email; PUT/PATCH sets a
+    user's roles (administrators any role; a manager the rep role of the reps of their teams)."""
 
     serializer_class = UserSerializer
     queryset = get_user_model().objects.none()
@@ -238,7 +248,23 @@ class UserViewSet(_OrganisationViewSet, mixins.CreateModelMixin):
         return policy.user_scope(self.request.user).prefetch_related("groups").order_by("id")
 
     def get_serializer_class(self):
-        return InvitationSerializer if self.action == "create" else UserSerializer
+        if self.action == "create":
+            return InvitationSerializer
+        if self.action in ("update", "partial_update"):
+            return UserRolesSerializer
+        return UserSerializer
+
+    @extend_schema(request=UserRolesSerializer, responses={200: UserSerializer})
+    def update(self, request, *args, **kwargs):
+        user = policy.user_for_role_change(request.user, kwargs["pk"])  # 404 before the body is read
+        serializer = UserRolesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_roles_set(user=user, roles=serializer.validated_data["roles"], acting_user=request.user)
+        return Response(UserSerializer(get_user_model().objects.prefetch_related("groups").get(pk=user.pk)).data)
+
+    @extend_schema(request=UserRolesSerializer, responses={200: UserSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
 
     @extend_schema(request=InvitationSerializer, responses={201: UserSerializer})
     def create(self, request, *args, **kwargs):

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from config.roles import ROLES
+from config.roles import MANAGER, ROLE_LABELS, ROLES
 
 from ..models import RepPair, SalesRep
 
@@ -39,7 +39,32 @@ class UserInviteForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=150)
     name = forms.CharField(label=_("Name"), max_length=300)
     email = forms.EmailField(label=_("Email"))
-    role = forms.ChoiceField(label=_("Role"), choices=[(r, r) for r in ROLES])
+    role = forms.ChoiceField(label=_("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+
+
+class UserRolesForm(forms.Form):
+    """The roles of one user; only the roles the editor may grant are offered (``policy.grantable_roles``)."""
+
+    roles = forms.MultipleChoiceField(label=_("Roles"), required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, grantable=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = [(r, ROLE_LABELS[r]) for r in grantable]
+
+
+class TeamManagerForm(forms.Form):
+    """Administrators: who manages a team (a user with the manager role)."""
+
+    manager = forms.ModelChoiceField(label=_("Manager"), queryset=None)
+
+    def __init__(self, *args, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        super().__init__(*args, **kwargs)
+        self.fields["manager"].queryset = (
+            get_user_model().objects.filter(groups__name=MANAGER, is_active=True).order_by("username").distinct()
+        )
+        self.fields["manager"].label_from_instance = lambda u: f"{u.get_full_name() or u.username} ({u.username})"
 
 
 class DeactivateForm(forms.Form):

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from config.roles import MANAGER, user_roles
+from config.roles import MANAGER, ROLE_LABELS, user_roles
 from customers import policy
 
 from ..models import RepPair, SalesRep
@@ -158,46 +161,69 @@ def _row(kind: HistoryKind, rec) -> dict:
 
 
 def record_history(*, user, kind: str, pk: int) -> dict | None:
-    """Every change of one record, oldest first, with the fields before and after; None outside the scope."""
+    """Every change of one record, oldest first, with the fields before and after; None outside the scope.
+
+    Values are shown as a person reads them, in the page's language: a choice by its label, yes/no,
+    dates and numbers localised, a user's groups by their role names.
+    """
     k = HISTORY_KINDS.get(kind)
     if k is None or not _may_read_kind(user, k):
         return None
     records = list(k.scope(user, k.history.filter(id=pk)).select_related("history_user").order_by("history_date"))
     if not records:
         return None
+    model = apps.get_model(k.model)
+    groups = dict(Group.objects.values_list("id", "name")) if k.code == "user" else {}
     changes = []
     previous = None
     for rec in records:
         row = _row(k, rec)
         if previous is None:
             row["fields"] = [
-                {"field": f.verbose_name, "old": "", "new": _text(getattr(rec, f.attname))}
+                {"field": f.verbose_name, "old": "", "new": _text(getattr(rec, f.attname), _field(model, f.name))}
                 for f in k.history.model._meta.fields
                 if not f.name.startswith("history_") and f.name != "id"
             ]
         else:
             delta = rec.diff_against(previous)
             row["fields"] = [
-                {"field": _verbose(k, c.field), "old": _text(c.old), "new": _text(c.new)} for c in delta.changes
+                {
+                    "field": _verbose(model, c.field),
+                    "old": _text(c.old, _field(model, c.field), groups),
+                    "new": _text(c.new, _field(model, c.field), groups),
+                }
+                for c in delta.changes
             ]
         changes.append(row)
         previous = rec
     return {"kind": k, "id": pk, "title": changes[-1]["title"], "changes": list(reversed(changes))}
 
 
-def _verbose(kind: HistoryKind, name: str) -> str:
+def _field(model, name: str):
     try:
-        return str(apps.get_model(kind.model)._meta.get_field(name).verbose_name)
-    except Exception:  # noqa: BLE001 - an m2m or removed field: its name
-        return name
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:  # a removed field: shown by its name, its values as stored
+        return None
 
 
-def _text(value) -> str:
-    if value is None:
+def _verbose(model, name: str) -> str:
+    field = _field(model, name)
+    return str(field.verbose_name) if field is not None and hasattr(field, "verbose_name") else name
+
+
+def _text(value, field=None, groups: dict | None = None) -> str:
+    if value is None or value == "":
         return "–"
-    if isinstance(value, list):
-        return ", ".join(str(v.get("group", v)) if isinstance(v, dict) else str(v) for v in value)
-    return str(value)
+    if isinstance(value, list):  # a tracked many-to-many field: the user's groups
+        ids = [v.get("group") if isinstance(v, dict) else v for v in value]
+        names = [(groups or {}).get(i, i) for i in ids]
+        return ", ".join(str(ROLE_LABELS.get(n, n)) for n in names) or "–"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    choices = dict(field.flatchoices) if field is not None and getattr(field, "flatchoices", None) else {}
+    if value in choices:
+        return str(choices[value])
+    return str(formats.localize(value))
 
 
 # --- waiting for me ---------------------------------------------------------------------------

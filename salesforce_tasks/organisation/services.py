@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from config.eventbus import publish
 from config.intake import ErrorList, Layout, read_chunks
-from config.roles import MANAGER, REP, ROLES
+from config.roles import MANAGER, REP, ROLE_LABELS, ROLES
 from customers import policy
 from customers.events import CustomersChanged
 from customers.models import Customer, Period
@@ -363,18 +363,34 @@ def user_invite(
     return user
 
 
-def user_roles_set(*, user, roles: list[str], acting_user) -> None:
-    """Give ``user`` exactly these roles (administrators only)."""
-    if acting_user is not None and not policy.may_manage_users(acting_user):
-        raise PermissionDenied(_("Only an administrator changes roles."))
+def user_roles_set(*, user, roles: list[str], acting_user) -> bool:
+    """Give ``user`` exactly these roles; returns whether anything changed.
+
+    Administrators change anyone's roles; a manager changes only the rep role, of the reps of the
+    teams they manage (``customers.policy.role_change_scope``, 404 outside it), and can neither grant
+    nor take away manager or finance. The change is in the user's history (groups), with who did it.
+    """
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValidationError({"roles": [_("Unknown role(s): %(roles)s.") % {"roles": ", ".join(sorted(unknown))}]})
+    current = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+    wanted = set(roles)
+    if acting_user is not None:
+        user = policy.user_for_role_change(acting_user, user.pk)
+        beyond = (current ^ wanted) - set(policy.grantable_roles(acting_user))
+        if beyond:
+            raise PermissionDenied(
+                _("Only an administrator grants or takes away the role(s): %(roles)s.")
+                % {"roles": ", ".join(str(ROLE_LABELS[r]) for r in sorted(beyond))}
+            )
+    if current == wanted:
+        return False
     with transaction.atomic():
         user._history_user = acting_user
-        groups = [Group.objects.get_or_create(name=r)[0] for r in roles]
-        user.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(name__in=roles))
-        user.groups.add(*groups)
+        user.groups.remove(*Group.objects.filter(name__in=current - wanted))
+        user.groups.add(*[Group.objects.get_or_create(name=r)[0] for r in sorted(wanted - current)])
+    user.__dict__.pop("_klantwaarde_roles", None)  # config.roles caches a user's roles on the object
+    return True
 
 
 # --- the organisation import ------------------------------------------------------------------

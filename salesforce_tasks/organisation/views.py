@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from config.roles import FINANCE, MANAGER
+from config.roles import FINANCE, MANAGER, ROLE_LABELS, ROLES
 from customers import policy
 from customers.models import Period
 
@@ -33,7 +33,9 @@ from .forms import (
     PairForm,
     RepForm,
     TeamForm,
+    TeamManagerForm,
     UserInviteForm,
+    UserRolesForm,
     YearOpenForm,
 )
 
@@ -87,6 +89,11 @@ def _team_page(request, team, **forms):
             rep.pk: forms.get(f"invite_{rep.pk}") or InviteForm(initial={"username": rep.code}) for rep in reps
         },
         "deactivate_form": forms.get("deactivate_form") or DeactivateForm(pairs=other_pairs),
+        "manager_form": (
+            forms.get("manager_form") or TeamManagerForm(initial={"manager": team.manager_id})
+            if policy.may_manage_users(request.user)
+            else None
+        ),
     }
     return render(request, "salesforce_tasks/organisation/team.html", context)
 
@@ -206,6 +213,87 @@ def user_invite(request):
     return render(
         request, "salesforce_tasks/organisation/teams.html", {"teams": teams, "form": TeamForm(), "user_form": form}
     )
+
+
+@login_required
+@roles_required(MANAGER)
+@require_POST
+def team_manager(request, team_id: int):
+    """Administrators: change who manages a team (recorded in the team's history)."""
+    team = policy.team_for_update(request.user, team_id)
+    if not policy.may_manage_users(request.user):
+        raise Http404(_("Not found."))
+    form = TeamManagerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.team_update(team=team, manager=form.cleaned_data["manager"], acting_user=request.user)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(user)s now manages team %(team)s.")
+                % {"user": form.cleaned_data["manager"].username, "team": team.name},
+            )
+            return redirect("salesforce:organisation:team", team_id=team.pk)
+    return _team_page(request, team, manager_form=form)
+
+
+# --- users and their roles --------------------------------------------------------------------
+
+
+def _users_page(request, forms=None, status=200):
+    grantable = policy.grantable_roles(request.user)
+    users = list(policy.role_change_scope(request.user).prefetch_related("groups").order_by("username"))
+    forms = forms or {}
+    rows = [
+        {
+            "user": u,
+            "roles": [ROLE_LABELS[name] for name in sorted(g.name for g in u.groups.all() if g.name in ROLE_LABELS)],
+            "form": forms.get(u.pk)
+            or UserRolesForm(
+                initial={"roles": [g.name for g in u.groups.all() if g.name in grantable]},
+                grantable=grantable,
+                auto_id=f"u{u.pk}_%s",
+            ),
+        }
+        for u in users
+    ]
+    context = {"rows": rows, "grantable": [ROLE_LABELS[r] for r in grantable]}
+    return render(request, "salesforce_tasks/organisation/users.html", context, status=status)
+
+
+@login_required
+@roles_required(MANAGER)
+@require_http_methods(["GET"])
+def users(request):
+    """Users and their roles: administrators everyone, a manager the reps of their teams (rep role only)."""
+    return _users_page(request)
+
+
+@login_required
+@roles_required(MANAGER)
+@require_POST
+def user_roles(request, user_id: int):
+    target = policy.user_for_role_change(request.user, user_id)
+    grantable = policy.grantable_roles(request.user)
+    form = UserRolesForm(request.POST, grantable=grantable, auto_id=f"u{target.pk}_%s")
+    if form.is_valid():
+        # Roles the editor may not grant are kept as they are (they are not on the form).
+        kept = [g for g in target.groups.filter(name__in=ROLES).values_list("name", flat=True) if g not in grantable]
+        try:
+            changed = services.user_roles_set(
+                user=target, roles=[*kept, *form.cleaned_data["roles"]], acting_user=request.user
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            if changed:
+                messages.success(request, _("The roles of %(user)s are changed.") % {"user": target.username})
+            else:
+                messages.info(request, _("The roles of %(user)s did not change.") % {"user": target.username})
+            return redirect("salesforce:organisation:users")
+    return _users_page(request, forms={target.pk: form}, status=400)
 
 
 # --- periods ----------------------------------------------------------------------------------
