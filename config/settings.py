@@ -240,6 +240,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_TASK_SERIALIZER = "json"
 # The event bus's outbox (config/eventbus.py): named here so config imports no domain app.
 EVENTBUS_OUTBOX_MODEL = "customers.Computation"
+# The demo (manage.py load_demo): each app seeds its own part through its own services. Modules with
+# ``seed(*, plan, progress)`` (and optionally ``seed_after_recompute``), run in this order by
+# customers.demo.demo_load, which imports them by name at run time (the core imports no app above it).
+DEMO_SEEDERS = ["customers.demo", "accounting.demo", "scenarios.demo", "salesforce_tasks.demo"]
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "config.eventbus.sweep", "schedule": 5.0},
 }

@@ -104,6 +104,41 @@ def customer_reassign(*, customer: Customer, pair: RepPair, acting_user) -> Port
     return assignment
 
 
+def portfolio_assign(*, owners: dict[int, int], start: dt.date, acting_user=None) -> int:
+    """Give customers that have no portfolio yet their owning pair from ``start`` (bulk: a new
+    company's first portfolios, the demo). {customer id: pair id}; returns the number assigned.
+
+    Refused (nothing written) for a customer that already has an assignment (move it with
+    ``customer_reassign``), an unknown customer or pair. Commands pass ``acting_user=None``."""
+    from customers.events import CustomersChanged
+
+    if acting_user is not None and not (acting_user.is_superuser or MANAGER in user_roles(acting_user)):
+        raise PermissionDenied("Only a manager assigns portfolios.")
+    ids = list(owners)
+    assigned = set(PortfolioAssignment.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True))
+    if assigned:
+        message = f"{len(assigned)} customer(s) have a portfolio already; move them with a reassignment instead."
+        raise ValidationError({"customer": [message]})
+    if Customer.objects.filter(pk__in=ids).count() != len(ids):
+        raise ValidationError({"customer": ["Unknown customer id(s): assign only stored customers."]})
+    pair_ids = set(owners.values())
+    if RepPair.objects.filter(pk__in=pair_ids).count() != len(pair_ids):
+        raise ValidationError({"pair": ["Unknown pair id(s)."]})
+    with transaction.atomic():
+        by_pair: dict[int, list[int]] = {}
+        for customer_id, pair_id in owners.items():
+            by_pair.setdefault(pair_id, []).append(customer_id)
+        for pair_id, customer_ids in by_pair.items():
+            for i in range(0, len(customer_ids), 5000):
+                Customer.objects.filter(pk__in=customer_ids[i : i + 5000]).update(pair_id=pair_id)
+        PortfolioAssignment.objects.bulk_create(
+            [PortfolioAssignment(customer_id=c, pair_id=p, start=start) for c, p in owners.items()], batch_size=5000
+        )
+        periods = Period.objects.filter(end__gte=start).values_list("id", flat=True)
+        publish(CustomersChanged(period_ids=tuple(periods)))
+    return len(owners)
+
+
 # --- visits -----------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 from io import StringIO
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -9,12 +10,33 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db.models import F, Sum
 
+from accounting.demo import accounting_plan
 from accounting.models import CostPool, Invoice
-from customers.demo import YEARS, demo_frames, demo_load
+from customers.demo import YEARS, demo_load, demo_plan
 from customers.models import Customer, CustomerPeriod, Order, OrderLine, Period
-from salesforce_tasks.models import PortfolioAssignment, RepPair, SalesRep, Team
+from salesforce_tasks.demo import sales_force_plan
+from salesforce_tasks.models import Action, PortfolioAssignment, RepPair, SalesRep, Team
+from scenarios.demo import surveys_plan
 
 SMALL = {"customers": 120, "seed": 7}
+
+
+def demo_frames(**arguments) -> SimpleNamespace:
+    """Every app's plan of the demo, as each seeder computes it from the plan passed up to it."""
+    plan = demo_plan(**arguments)
+    accounting = accounting_plan(plan)
+    plan.facts = accounting.facts
+    sales_force = sales_force_plan(plan)
+    return SimpleNamespace(
+        customers=plan.customers,
+        orders=plan.orders,
+        lines=plan.lines,
+        invoices=accounting.invoices,
+        visits=sales_force.visits,
+        surveys=surveys_plan(plan),
+        pools=accounting.pools,
+        actions=sales_force.actions,
+    )
 
 
 @pytest.fixture

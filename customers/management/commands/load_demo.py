@@ -1,13 +1,13 @@
-"""Load the seeded demo data set (see customers/demo.py) into an empty database."""
+"""Load the seeded demo data set into an empty database: customers/demo.py runs the seeders of
+``settings.DEMO_SEEDERS`` (one per app, each through its own services)."""
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-from accounting.models import CostPool
 from config.accounts import demo_accounts_mark
 from customers.demo import YEARS, demo_load, demo_users
-from customers.models import Customer
+from customers.models import Computation, Customer, Period
 from customers.selectors import pyramid_settings_get
 
 
@@ -42,10 +42,11 @@ class Command(BaseCommand):
                 "The database already has customers; the demo loads only into an empty database. "
                 "Use --if-empty to skip quietly, or start from an empty database (manage.py flush)."
             )
-        if CostPool.objects.filter(period__name__in=YEARS).exists():
+        if Period.objects.filter(name__in=YEARS).exists() or Computation.objects.exists():
             raise CommandError(
-                f"Cost pools exist for the demo years {YEARS[0]}-{YEARS[-1]}; the demo loads only into an empty "
-                "database. Start from an empty database (manage.py flush)."
+                f"Periods exist for the demo years {YEARS[0]}-{YEARS[-1]} (with their cost pools, targets or "
+                "figures); the demo loads only into an empty database. Start from an empty database "
+                "(manage.py flush)."
             )
         if pyramid_settings_get().fiscal_year_start_month != 1:
             raise CommandError("The demo uses calendar fiscal years: set the fiscal year start month to January first.")
