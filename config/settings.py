@@ -223,6 +223,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two fields are called "role": a user's role and a rep's place in a pair; name their enums.
+    "ENUM_NAME_OVERRIDES": {"UserRoleEnum": "config.roles.ROLES", "PairRoleEnum": ["outside", "inside"]},
 }
 
 # --- Celery -----------------------------------------------------------------------------------
