@@ -11,6 +11,7 @@ import pandas as pd
 from django.db.models import Count, F
 
 from config.money import cents_sql, sum_cents, to_cents
+from customers.facts import customer_facts_frame
 from customers.models import Customer, CustomerPeriod, Period
 
 from .models import (
@@ -94,9 +95,8 @@ def pools_frame(*, period: Period) -> pd.DataFrame:
 
 
 def drivers_frame(*, period: Period) -> pd.DataFrame:
-    """One row per customer in the period's stored pyramid, with visit drivers (3 queries)."""
-    from salesforce_tasks.selectors import visit_drivers
-
+    """One row per customer in the period's stored pyramid, with the visit drivers from the core's
+    customer-period facts (written by the sales force; 2 queries)."""
     rows = CustomerPeriod.objects.filter(period=period).values_list(
         "customer_id",
         "customer__external_id",
@@ -111,7 +111,7 @@ def drivers_frame(*, period: Period) -> pd.DataFrame:
         columns=["customer_id", "external_id", "level", "revenue_cents", "gross_margin_cents", "orders", "order_lines"],
     )
     frame["active"] = frame["revenue_cents"] > 0
-    visits = visit_drivers(period=period)
+    visits = customer_facts_frame(period=period, columns=("visits", "visit_minutes"))
     frame = frame.merge(visits, on="customer_id", how="left")
     frame[["visits", "visit_minutes"]] = frame[["visits", "visit_minutes"]].fillna(0)
     frame = frame.astype(

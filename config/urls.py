@@ -5,7 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import accounts
 from config.api_root import ApiRootView
-from customers import pages as core_pages
 
 api_v1 = [
     path("", ApiRootView.as_view(), name="api-root"),
@@ -19,7 +18,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", core_pages.home, name="home"),
+    path("", include("customers.page_urls")),  # home and progress
     path("accounts/login/", auth_views.LoginView.as_view(form_class=accounts.LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Password reset by email; the confirm page is the generic "set a password from a link" page
@@ -37,7 +36,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("progress/", core_pages.progress, name="progress"),
     path("customers/", include(("customers.urls", "customers"))),
     path("accounting/", include(("accounting.urls", "accounting"))),
     path("scenarios/", include(("scenarios.urls", "scenarios"))),

@@ -187,6 +187,33 @@ class CustomerPeriod(models.Model):
         return f"{self.customer_id}@{self.period_id}: {self.level}"
 
 
+class CustomerPeriodFacts(models.Model):
+    """Facts per customer and period that higher apps write into the core and lower ones read.
+
+    The core's answer to "a lower layer needs a figure a higher one owns": the owner writes it here
+    through ``customers.facts`` (a delta upsert in the writer's transaction, or a rebuild of a
+    period), and a reader (accounting's allocation keys) reads only this table. Today the sales
+    force writes visits and visit minutes; every column is a summable count so that a later fact
+    (revenue, margin, orders, lines) is maintained the same way: ``column = column + delta``.
+    """
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="customer_facts")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="period_facts")
+    visits = models.IntegerField(_("visits"), default=0)
+    visit_minutes = models.BigIntegerField(_("visit minutes"), default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "customer"], name="customerperiodfacts_unique"),
+            models.CheckConstraint(
+                condition=models.Q(visits__gte=0, visit_minutes__gte=0), name="customerperiodfacts_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}@{self.period_id}: {self.visits} visits, {self.visit_minutes} min"
+
+
 class Computation(models.Model):
     """Dirty-marker and lock row for one stage of one period's recomputation.
 

@@ -22,6 +22,7 @@ from config.eventbus import publish
 from config.intake import ErrorList, Layout, parse_date, parse_int, read_chunks, too_long
 from config.roles import MANAGER, REP, user_roles
 from customers import policy
+from customers.facts import customer_facts_add, customer_facts_replace
 from customers.models import Customer, Level, Period
 from customers.period_services import add_closed_period_errors, period_writable
 
@@ -142,6 +143,30 @@ def portfolio_assign(*, owners: dict[int, int], start: dt.date, acting_user=None
 # --- visits -----------------------------------------------------------------------------------
 
 
+def _visit_facts_add(*rows: tuple[int, int, int, int]) -> None:
+    """Keep the core's visit facts in step, in the writer's transaction: (period, customer, visits, minutes)."""
+    customer_facts_add(deltas=pd.DataFrame(list(rows), columns=["period_id", "customer_id", "visits", "visit_minutes"]))
+
+
+def visit_facts_rebuild(*, period_ids=None) -> None:
+    """Rewrite the core's visit facts (visits, visit minutes per customer) of these periods (all when
+    None) from the stored visits: the repair for facts written around the services."""
+    from django.db.models import Count, Sum
+
+    if period_ids is None:
+        period_ids = list(Period.objects.values_list("id", flat=True))
+    rows = (
+        Visit.objects.filter(period_id__in=period_ids)
+        .values("period_id", "customer_id")
+        .annotate(visits=Count("id"), visit_minutes=Sum("minutes"))
+        .values_list("period_id", "customer_id", "visits", "visit_minutes")
+    )
+    values = pd.DataFrame.from_records(list(rows), columns=["period_id", "customer_id", "visits", "visit_minutes"])
+    with transaction.atomic():
+        customer_facts_replace(period_ids=period_ids, values=values.astype("int64"))
+        publish(VisitsChanged(period_ids=tuple(period_ids)))
+
+
 def _period_for(date: dt.date) -> int:
     """Id of the fiscal year holding ``date`` (the core's one choke point for dated writes)."""
     from customers.services import period_for_write
@@ -226,6 +251,7 @@ def visit_log(
             next_step=next_step or "",
             period_id=period_id,
         )
+        _visit_facts_add((period_id, customer.pk, 1, minutes))
         publish(VisitsChanged(period_ids=(period_id,)))
     return visit
 
@@ -254,12 +280,15 @@ def visit_update(*, visit: Visit, acting_user, **values) -> Visit:
     }
     _validate_visit(acting_user=acting_user, **merged)
     period_writable(visit.period_id, field="date")
-    old_period = visit.period_id
+    old_period, old_customer, old_minutes = visit.period_id, visit.customer_id, visit.minutes
     with transaction.atomic():
         for key, value in merged.items():
             setattr(visit, key, value)
         visit.period_id = _period_for(visit.date)
         visit.save()
+        _visit_facts_add(
+            (old_period, old_customer, -1, -old_minutes), (visit.period_id, visit.customer_id, 1, visit.minutes)
+        )
         publish(VisitsChanged(period_ids=tuple({old_period, visit.period_id})))
     return visit
 
@@ -269,6 +298,7 @@ def visit_delete(*, visit: Visit, acting_user) -> None:
     period_writable(visit.period_id, field="date")
     with transaction.atomic():
         period_id = visit.period_id
+        _visit_facts_add((period_id, visit.customer_id, -1, -visit.minutes))
         visit.delete()
         publish(VisitsChanged(period_ids=(period_id,)))
 
@@ -340,6 +370,16 @@ def visits_import(*, path: str | Path, acting_user=None, progress: Callable[[int
                     for r in chunk.itertuples(index=False)
                 ],
                 batch_size=5000,
+            )
+            customer_facts_add(
+                deltas=pd.DataFrame(
+                    {
+                        "period_id": chunk["period_id"].astype("int64"),
+                        "customer_id": chunk["customer_pk"].astype("int64"),
+                        "visits": 1,
+                        "visit_minutes": chunk["minutes_int"].astype("int64"),
+                    }
+                )
             )
             touched.update(int(p) for p in chunk["period_id"].unique())
             result.rows += len(chunk)
