@@ -99,6 +99,27 @@ HISTORY_KINDS: dict[str, HistoryKind] = {
     )
 }
 CHANGE_LABELS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+#: How the history page names fields whose model gives no translated verbose name.
+FIELD_LABELS = {
+    "customer": _("Customer"),
+    "period": _("Period"),
+    "pair": _("Pair"),
+    "team": _("Team"),
+    "rep": _("Rep"),
+    "user": _("User"),
+    "manager": _("Manager"),
+    "outside_rep": _("Outside rep"),
+    "inside_rep": _("Inside rep"),
+    "proposed_by_pair": _("Proposed by the pair"),
+    "proposed_by": _("Proposed by"),
+    "decided_by": _("Decided by"),
+    "proposed_at": _("Proposed at"),
+    "agreed_at": _("Agreed at"),
+    "done_at": _("Done at"),
+    "dropped_at": _("Dropped at"),
+    "whatif_customer_profit": _("What-if customer profit"),
+    "whatif_company_profit_change": _("What-if company profit change"),
+}
 
 
 def history_kinds_for(user) -> list[tuple[str, str]]:
@@ -174,13 +195,18 @@ def record_history(*, user, kind: str, pk: int) -> dict | None:
         return None
     model = apps.get_model(k.model)
     groups = dict(Group.objects.values_list("id", "name")) if k.code == "user" else {}
+    related: dict = {"_user": user}  # (model, pk) -> its name, looked up once per page
     changes = []
     previous = None
     for rec in records:
         row = _row(k, rec)
         if previous is None:
             row["fields"] = [
-                {"field": f.verbose_name, "old": "", "new": _text(getattr(rec, f.attname), _field(model, f.name))}
+                {
+                    "field": _verbose(model, f.name),
+                    "old": "",
+                    "new": _text(getattr(rec, f.attname), _field(model, f.name), groups, related),
+                }
                 for f in k.history.model._meta.fields
                 if not f.name.startswith("history_") and f.name != "id"
             ]
@@ -189,8 +215,8 @@ def record_history(*, user, kind: str, pk: int) -> dict | None:
             row["fields"] = [
                 {
                     "field": _verbose(model, c.field),
-                    "old": _text(c.old, _field(model, c.field), groups),
-                    "new": _text(c.new, _field(model, c.field), groups),
+                    "old": _text(c.old, _field(model, c.field), groups, related),
+                    "new": _text(c.new, _field(model, c.field), groups, related),
                 }
                 for c in delta.changes
             ]
@@ -207,13 +233,45 @@ def _field(model, name: str):
 
 
 def _verbose(model, name: str) -> str:
+    if name in FIELD_LABELS:
+        return str(FIELD_LABELS[name])
     field = _field(model, name)
     return str(field.verbose_name) if field is not None and hasattr(field, "verbose_name") else name
 
 
-def _text(value, field=None, groups: dict | None = None) -> str:
+def _readable(user, model) -> QuerySet:
+    """The records of ``model`` whose name the reader may see in a history (``customers.policy``)."""
+    from customers.models import Customer, Period
+
+    from ..models import Team
+
+    scopes = {
+        Customer: policy.customer_scope,
+        RepPair: policy.pairs_for_user,
+        SalesRep: policy.reps_for_user,
+        Team: policy.teams_for_user,
+        get_user_model(): policy.user_scope,
+        Period: lambda _user: Period.objects.all(),
+    }
+    scope = scopes.get(model)
+    return scope(user) if scope is not None else model._default_manager.none()
+
+
+def _related_name(field, value, related: dict) -> str:
+    """A foreign key's value by the related record's name when it is in the reader's scope, else ``#id``
+    (a customer that moved between teams does not show the other team's pair or reps)."""
+    key = (field.related_model, value)
+    if key not in related:
+        found = _readable(related["_user"], field.related_model).filter(pk=value).first()
+        related[key] = str(found) if found is not None else f"#{value}"
+    return related[key]
+
+
+def _text(value, field=None, groups: dict | None = None, related: dict | None = None) -> str:
     if value is None or value == "":
         return "–"
+    if field is not None and field.many_to_one and related is not None:
+        return _related_name(field, value, related)
     if isinstance(value, list):  # a tracked many-to-many field: the user's groups
         ids = [v.get("group") if isinstance(v, dict) else v for v in value]
         names = [(groups or {}).get(i, i) for i in ids]
