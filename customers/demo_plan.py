@@ -66,9 +66,11 @@ def demo_users() -> pd.DataFrame:
     # fmt: off
     rows = [
         ("manager", DEMO_PASSWORDS["manager"], "manager", "Marieke", "van den Berg", False, "", "", "Noord, Zuid",
-         "Both teams: customer profit per rep, targets, bonus KPIs; approves actions"),
+         "Both teams: customer profit per rep, targets, bonus KPIs; approves proposed targets and actions "
+         "(Waiting for me); the teams' reps, pairs and invitations (Organisation)"),
         ("finance", DEMO_PASSWORDS["finance"], "finance", "Joost", "Hendriks", False, "", "", "",
-         "Everything read-only; cost pools, allocation keys, interest rate, imports"),
+         "Everything read-only; cost pools, allocation keys, interest rate, imports; "
+         "periods: open the next year, period close and reopen (Periods)"),
     ]
     # fmt: on
     for i, (first, last) in enumerate(REP_NAMES):
@@ -76,7 +78,7 @@ def demo_users() -> pd.DataFrame:
         kind = "outside" if i % 2 == 0 else "inside"
         sees = f"Pair {pair} (team {team}, {kind} rep): its customers, profit, targets, visits, actions"
         rows.append((f"rep{i + 1}", DEMO_PASSWORDS["rep"], "rep", first, last, False, kind, pair, team, sees))
-    sees = "Everything, plus the Django admin"
+    sees = "Everything, plus users and their roles, team managers, and the Django admin"
     rows.append(("admin", DEMO_PASSWORDS["admin"], "", "Sanne", "Visser", True, "", "", "", sees))
     return pd.DataFrame(rows, columns=USER_COLUMNS)
 
