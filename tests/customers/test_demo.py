@@ -15,7 +15,7 @@ from accounting.models import CostPool, Invoice
 from customers.demo import YEARS, demo_load, demo_plan
 from customers.models import Customer, CustomerPeriod, Order, OrderLine, Period
 from salesforce_tasks.demo import sales_force_plan
-from salesforce_tasks.models import Action, PortfolioAssignment, RepPair, SalesRep, Team
+from salesforce_tasks.models import PortfolioAssignment, RepPair, SalesRep, Team
 from scenarios.demo import surveys_plan
 
 SMALL = {"customers": 120, "seed": 7}
