@@ -119,7 +119,7 @@ def orders_bulk_create(*, orders: pd.DataFrame, lines: pd.DataFrame) -> int:
             zip(
                 orders["external_id"].tolist(),
                 order_customer.tolist(),
-                dates.dt.strftime("%Y-%m-%d").tolist(),
+                dates.dt.date.tolist(),
                 order_period.tolist(),
                 strict=True,
             ),
@@ -151,7 +151,7 @@ def orders_bulk_create(*, orders: pd.DataFrame, lines: pd.DataFrame) -> int:
 
 def _insert(model, fields: list[str], rows) -> None:
     """Plain INSERTs of many rows (``executemany``, in batches): no model instances for 100,000s of rows.
-    Values are what the database stores: ids, ISO dates, decimal text."""
+    Values are what the database stores: ids, dates, decimal text."""
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
