@@ -22,7 +22,7 @@ from config.roles import FINANCE, MANAGER, REP, RolePermission
 from customers import policy
 from customers.models import Customer, Level, Period
 
-from . import selectors, services
+from . import bonus, selectors, services
 from .models import BonusKpi, CustomerTarget, RepPair, SalesRep, Team, TeamTarget, Visit
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -409,8 +409,30 @@ class TeamTargetViewSet(ServiceModelViewSet):
 # --- bonus KPIs -------------------------------------------------------------------------------
 
 
+class WeightPercentField(serializers.DecimalField):
+    """A KPI weight in percent at the API (20 = 20 %), stored and computed as a fraction (0.2)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 5)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("help_text", "Weight in percent (20 = 20 %); a rep's or pair's weights add up to 100.")
+        super().__init__(**kwargs)
+
+    default_error_messages = {"weight_range": "Give the weight in percent, from 0 to 100 (20 = 20 %)."}
+
+    def to_internal_value(self, data):
+        percent = super().to_internal_value(data)
+        if not Decimal(0) <= percent <= Decimal(100):  # checked in percent, before the unit changes
+            self.fail("weight_range")
+        return bonus.weight_fraction(percent)
+
+    def to_representation(self, value):
+        return super().to_representation(bonus.weight_percent(value))
+
+
 class BonusKpiSerializer(serializers.ModelSerializer):
     period = serializers.IntegerField(source="period.name", help_text="Period name.")
+    weight = WeightPercentField()
     rep = serializers.SlugRelatedField(
         slug_field="code",
         queryset=SalesRep.objects.all(),
@@ -542,7 +564,7 @@ class KpiLineSerializer(serializers.Serializer):
     kpi_id = serializers.IntegerField(allow_null=True)
     metric = serializers.CharField()
     label = serializers.CharField()
-    weight = serializers.DecimalField(max_digits=8, decimal_places=4)
+    weight = WeightPercentField()
     threshold = serializers.DecimalField(max_digits=20, decimal_places=4)
     target = serializers.DecimalField(max_digits=20, decimal_places=4)
     cap = serializers.DecimalField(max_digits=8, decimal_places=3)

@@ -41,6 +41,24 @@ METRIC_LABELS: dict[str, str] = {
 ATTAINMENT_QUANTUM = Decimal("0.0001")
 FRACTION_QUANTUM = Decimal("0.0001")
 CENT = Decimal("0.01")
+PERCENT_QUANTUM = Decimal("0.01")
+WEIGHTS_TOTAL = Decimal(1)
+
+
+def weight_percent(weight: Decimal) -> Decimal:
+    """A stored weight (a fraction, 0.2) as people type and read it: percent (20), to 2 decimals."""
+    return (Decimal(weight) * 100).quantize(PERCENT_QUANTUM)
+
+
+def weight_fraction(percent: Decimal) -> Decimal:
+    """A weight typed in percent (20) as stored and computed with: a fraction (0.2), 4 decimals."""
+    return (Decimal(percent) / 100).quantize(FRACTION_QUANTUM)
+
+
+def weights_add_up(weights: list[Decimal]) -> bool:
+    """Whether a rep's or pair's KPI weights in a period add up to exactly 100 %."""
+    return sum((Decimal(w) for w in weights), Decimal(0)) == WEIGHTS_TOTAL
+
 
 PORTFOLIO_COLUMNS: tuple[str, ...] = (
     "customer_id",

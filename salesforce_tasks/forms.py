@@ -12,7 +12,7 @@ from config.dates import validate_date_in_window
 from customers import policy
 from customers.models import Level
 
-from . import selectors
+from . import bonus, selectors
 from .models import BonusKpi, RepPair, SalesRep, TeamTarget, Visit
 
 MONTHS = 12
@@ -125,7 +125,14 @@ class TeamTargetForm(forms.Form):
 class BonusKpiForm(forms.Form):
     subject = forms.ChoiceField(label=_("For"))
     metric = forms.ChoiceField(label=_("Metric"), choices=BonusKpi.Metric.choices)
-    weight = forms.DecimalField(label=_("Weight"), max_digits=5, decimal_places=4, min_value=Decimal("0"))
+    weight = forms.DecimalField(
+        label=_("Weight (%)"),
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        help_text=_("In percent, as the KPI table shows it: 20 for 20 %. A rep's or pair's weights add up to 100."),
+    )
     threshold = forms.DecimalField(label=_("Threshold"), max_digits=16, decimal_places=4)
     target = forms.DecimalField(label=_("Target"), max_digits=16, decimal_places=4)
     cap = forms.DecimalField(
@@ -157,12 +164,16 @@ class BonusKpiForm(forms.Form):
             return {"rep": self._reps[ident], "pair": None}
         raise forms.ValidationError(_("Choose a pair or a rep of your teams."))
 
+    def clean_weight(self) -> Decimal:
+        """Typed in percent, stored as a fraction (the service and the bonus computation use fractions)."""
+        return bonus.weight_fraction(self.cleaned_data["weight"])
+
     @staticmethod
     def initial_for(kpi: BonusKpi) -> dict:
         return {
             "subject": f"pair:{kpi.pair_id}" if kpi.pair_id else f"rep:{kpi.rep_id}",
             "metric": kpi.metric,
-            "weight": kpi.weight,
+            "weight": bonus.weight_percent(kpi.weight),
             "threshold": kpi.threshold,
             "target": kpi.target,
             "cap": kpi.cap,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from config.reports import ReportKind, register
 
-from . import selectors
+from . import bonus, selectors
 
 
 class ReportError(ValueError):
@@ -69,7 +69,7 @@ def bonus_report(*, period=None, user=None) -> dict:
                 "lines": [
                     {
                         "metric": line.metric,
-                        "weight": float(line.weight),
+                        "weight": float(bonus.weight_percent(line.weight)),  # percent, as the API
                         "actual": None if line.actual is None else float(line.actual),
                         "attainment": float(line.attainment),
                         "amount": float(line.amount),

@@ -31,7 +31,7 @@ from config.money import as_float_euros
 from config.roles import FINANCE, MANAGER, REP, require_role, user_roles
 from customers import policy
 
-from . import selectors, services
+from . import bonus, selectors, services
 from .forms import (
     BonusKpiForm,
     CompareForm,
@@ -903,7 +903,7 @@ def bonus_page(request):
             columns=[
                 ("subject", _("Pair or rep")),
                 ("metric", _("Metric")),
-                ("weight", _("Weight")),
+                ("weight", _("Weight (%)")),
                 ("threshold", _("Threshold")),
                 ("target", _("Target")),
                 ("cap", _("Cap")),
@@ -945,7 +945,7 @@ def _kpi_row(subject, line) -> dict:
     return {
         "subject": subject.label,
         "metric": line.label,
-        "weight": line.weight,
+        "weight": bonus.weight_percent(line.weight),
         "threshold": line.threshold,
         "target": line.target,
         "cap": line.cap,

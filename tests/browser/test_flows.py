@@ -98,8 +98,8 @@ def test_manager_sets_targets_approves_an_action_and_compares_scenarios(chromium
     kpis_before = BonusKpi.objects.count()
     page.goto(f"{demo_world}/sales/bonus/kpis/new/?period=2025")
     page.select_option("select[name=subject]", index=1)
-    page.select_option("select[name=metric]", "portfolio_profit")
-    page.fill("input[name=weight]", "0.5")
+    page.select_option("select[name=metric]", "revenue")  # the demo's pairs have a portfolio-profit KPI already
+    page.fill("input[name=weight]", "50")  # percent, like the KPI table
     page.fill("input[name=threshold]", "0")
     page.fill("input[name=target]", "10000")
     page.fill("input[name=cap]", "1.5")

@@ -154,7 +154,7 @@ def test_bonus_kpis_api_managers_write(sales_force, manager_user, rep_user):  # 
         "period": 2025,
         "pair": "S",
         "metric": "revenue",
-        "weight": "0.5",
+        "weight": "50",  # percent at the API (issue 14; was the fraction "0.5")
         "threshold": "0",
         "target": "1000",
         "cap": "1.5",
@@ -169,8 +169,10 @@ def test_bonus_kpis_api_managers_write(sales_force, manager_user, rep_user):  # 
     assert client_for(sales_force.rep3).get("/api/v1/bonus-kpis/").json()["count"] == 1
     assert client_for(rep_user).get("/api/v1/bonus-kpis/").json()["count"] == 0
     kpi = BonusKpi.objects.get()
+    assert kpi.weight == D("0.5")  # stored as a fraction, shown and typed in percent
     response = client_for(sales_force.manager2).patch(f"/api/v1/bonus-kpis/{kpi.pk}/", {"cap": "2"}, format="json")
     assert response.status_code == 200 and response.json()["cap"] == "2.000"
+    assert response.json()["weight"] == "50.00"
 
 
 def test_bonus_api_hand_computed(sales_force):  # noqa: F811

@@ -312,7 +312,7 @@ def test_kpi_form_saves_through_the_service(manager_client, sales_force):  # noq
             "period": "2025",
             "subject": f"pair:{sales_force.pair_a.pk}",
             "metric": "portfolio_profit",
-            "weight": "1",
+            "weight": "100",  # percent
             "threshold": "0",
             "target": "1000",
             "cap": "1.5",
@@ -324,6 +324,7 @@ def test_kpi_form_saves_through_the_service(manager_client, sales_force):  # noq
 
     kpi = BonusKpi.objects.get()
     assert kpi.pair == sales_force.pair_a and kpi.history.first().history_user.username == "manager1"
+    assert kpi.weight == D("1")  # 100 % typed, stored as the fraction 1
 
 
 # --- roll-up per rep and pair ------------------------------------------------------------------
