@@ -14,7 +14,7 @@ api_v1 = [
     path("", include("accounting.api_urls")),
     path("", include("scenarios.api_urls")),
     path("", include("salesforce_tasks.api_urls")),
-    path("", include("salesforce_tasks.action_api_urls")),
+    path("", include("salesforce_tasks.actions.api_urls")),
 ]
 
 urlpatterns = [
@@ -39,7 +39,7 @@ urlpatterns = [
     path("customers/", include(("customers.urls", "customers"))),
     path("accounting/", include(("accounting.urls", "accounting"))),
     path("scenarios/", include(("scenarios.urls", "scenarios"))),
-    path("sales/actions/", include(("salesforce_tasks.action_urls", "actions"))),
+    path("sales/actions/", include(("salesforce_tasks.actions.urls", "actions"))),
     path("sales/", include(("salesforce_tasks.urls", "salesforce"))),
 ]
 

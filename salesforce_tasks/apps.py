@@ -6,4 +6,5 @@ class SalesforceTasksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import action_reports, events, reports, tasks  # noqa: F401  (subscriptions, report kinds, tasks)
+        from . import events, reports, tasks  # noqa: F401  (subscriptions, report kinds, tasks)
+        from .actions import reports as action_reports  # noqa: F401  (the "actions" report kind)

@@ -173,7 +173,7 @@ def seed_after_recompute(*, plan: DemoPlan, progress=None) -> None:
 
     from customers.models import Customer, Period
 
-    from .action_services import action_propose
+    from .actions.services import action_propose
 
     actions = plan.parts["salesforce_tasks"].actions
     users = {u.username: u for u in User.objects.filter(username__in=actions["proposed_by"].tolist())}

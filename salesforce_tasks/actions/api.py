@@ -19,7 +19,7 @@ from config.roles import FINANCE, MANAGER, REP, RolePermission
 from customers.models import Customer, Period
 from customers.policy import customer_scope
 
-from . import action_selectors, action_services
+from . import selectors, services
 from .models import Action
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -98,7 +98,7 @@ class ActionInputSerializer(serializers.Serializer):
         return customer
 
     def validate_period(self, value: int) -> Period:
-        period = action_selectors.action_period(name=value)
+        period = selectors.action_period(name=value)
         if period is None:
             known = ", ".join(str(p) for p in Period.objects.order_by("name").values_list("name", flat=True))
             raise serializers.ValidationError(f"Unknown period '{value}'. Known periods: {known or 'none yet'}.")
@@ -106,7 +106,7 @@ class ActionInputSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         if "period" not in attrs:
-            attrs["period"] = action_selectors.action_period()
+            attrs["period"] = selectors.action_period()
             if attrs["period"] is None:
                 raise serializers.ValidationError({"period": ["There are no periods yet: import orders first."]})
         return attrs
@@ -234,7 +234,7 @@ def _suggested(c: dict) -> dict:
         "level": c["level"],
         "revenue": to_decimal(c["revenue_cents"]),
         "profit": to_decimal(c["profit_cents"]),
-        "suggestions": [action_selectors.suggestion_euros(s) for s in c["suggestions"]],
+        "suggestions": [selectors.suggestion_euros(s) for s in c["suggestions"]],
     }
 
 
@@ -258,19 +258,19 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Action.objects.none()
-        return action_selectors.action_list(user=self.request.user)
+        return selectors.action_list(user=self.request.user)
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         rows = page if page is not None else list(queryset)
-        context = {**self.get_serializer_context(), "realised": action_selectors.realised_effects(rows)}
+        context = {**self.get_serializer_context(), "realised": selectors.realised_effects(rows)}
         data = ActionSerializer(rows, many=True, context=context).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
-        context = {**self.get_serializer_context(), "realised": action_selectors.realised_effects([instance])}
+        context = {**self.get_serializer_context(), "realised": selectors.realised_effects([instance])}
         return Response(ActionSerializer(instance, context=context).data)
 
     @extend_schema(
@@ -282,7 +282,7 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ser = ActionCreateSerializer(data=request.data, context={"request": request})
         ser.is_valid(raise_exception=True)
         data = ser.validated_data
-        created = action_services.action_propose(
+        created = services.action_propose(
             customer=data["customer"],
             period=data["period"],
             action_type=data["type"],
@@ -303,13 +303,13 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         action = self.get_object()  # outside your scope: 404 before the body is read
         ser = TransitionSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        changed = action_services.action_transition(
+        changed = services.action_transition(
             action=action,
             state=ser.validated_data["state"],
             acting_user=request.user,
             note=ser.validated_data["note"],
         )
-        realised = action_selectors.realised_effects([changed])
+        realised = selectors.realised_effects([changed])
         return Response(ActionSerializer(changed, context={"realised": realised}).data)
 
     @extend_schema(
@@ -322,7 +322,7 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ser = ActionInputSerializer(data=request.data, context={"request": request})
         ser.is_valid(raise_exception=True)
         data = ser.validated_data
-        effect = action_selectors.action_whatif_get(
+        effect = selectors.action_whatif_get(
             customer=data["customer"], period=data["period"], action_type=data["type"], parameter=data.get("parameter")
         )
         out = _whatif_out(data["customer"], data["period"], data["type"], effect)
@@ -342,12 +342,10 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @route(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def suggestions(self, request):
         name = request.query_params.get("period")
-        period = action_selectors.action_period(name=name)
+        period = selectors.action_period(name=name)
         if period is None:
             raise serializers.ValidationError({"period": [f"Unknown period '{name}'."]})
-        data = action_selectors.action_suggestions(
-            user=request.user, period=period, page=request.query_params.get("page")
-        )
+        data = selectors.action_suggestions(user=request.user, period=period, page=request.query_params.get("page"))
         out = {
             "period": period.name,
             "page": data["page"].number,

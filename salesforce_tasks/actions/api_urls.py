@@ -2,9 +2,9 @@
 
 from rest_framework.routers import SimpleRouter
 
-from . import action_api
+from . import api
 
 router = SimpleRouter()
-router.register("actions", action_api.ActionViewSet, basename="api-actions")
+router.register("actions", api.ActionViewSet, basename="api-actions")
 
 urlpatterns = router.urls

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from config.reports import ReportKind, register
 from customers.models import Period
 
-from . import action_selectors
+from . import selectors
 from .models import Action
 
 
@@ -36,15 +36,15 @@ def _sum(rows: list[dict], key: str, states: tuple[str, ...]) -> float | None:
 
 def actions_report(*, period=None, scope_ids=None) -> dict:
     """Every action of a period; ``scope_ids`` (``customers.policy.report_options``) limits the customers."""
-    found = action_selectors.action_period(name=period)
+    found = selectors.action_period(name=period)
     if found is None:
         known = ", ".join(str(n) for n in Period.objects.order_by("name").values_list("name", flat=True))
         known = known or gettext("none yet: import orders first")
         raise ReportError(
             gettext("Unknown period '%(name)s'. Known periods: %(known)s.") % {"name": period, "known": known}
         )
-    rows = action_selectors.action_rows(action_selectors.actions_of(period=found, customer_ids=scope_ids))
-    keys = [key for key, _ in action_selectors.ACTION_COLUMNS]
+    rows = selectors.action_rows(selectors.actions_of(period=found, customer_ids=scope_ids))
+    keys = [key for key, _ in selectors.ACTION_COLUMNS]
     return {
         "period": found.name,
         "counts": {state: sum(r["state"] == state for r in rows) for state in Action.State.values},

@@ -2,8 +2,8 @@
 
 The what-if inputs of a period (drivers, pools, the stored financing cost and the allocation) are
 read and computed once per request (``whatif_inputs``); every suggestion of the page is then
-evaluated vectorised by ``action_whatif.suggested_actions``. A single action (the preview and
-what a proposal stores) is computed exactly by ``action_whatif.action_whatif``.
+evaluated vectorised by ``whatif.suggested_actions``. A single action (the preview and
+what a proposal stores) is computed exactly by ``whatif.action_whatif``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from customers.models import Customer, Period
 from customers.policy import customer_scope, customer_scope_ids
 from customers.selectors import period_get, period_previous
 
-from . import action_whatif
+from . import whatif
 from .models import Action
 
 SUGGESTIONS_PER_PAGE = 20
@@ -49,7 +49,7 @@ PARAMETER_LABELS = {
     Action.Type.MOVE_TO_INSIDE: _("Visit minutes that go (%)"),
 }
 
-# The assumption behind each suggestion's figures (action_whatif.ASSUMPTIONS), shown next to it.
+# The assumption behind each suggestion's figures (whatif.ASSUMPTIONS), shown next to it.
 ASSUMPTION_TEXTS = {
     "same_margin_rate_same_orders": _(
         "Assumes the customer buys more at its current margin rate, on the same orders; "
@@ -72,11 +72,11 @@ def _parameter_text(action_type: str, value) -> str:
 
     if value is None:
         return "–"
-    if action_type == action_whatif.DISCOUNT_CHANGE:
+    if action_type == whatif.DISCOUNT_CHANGE:
         return _("%(points)s points") % {"points": number(value, 2)}
-    if action_type == action_whatif.MOVE_TO_INSIDE:
+    if action_type == whatif.MOVE_TO_INSIDE:
         return f"{number(value)} %"
-    return money(value, 2 if action_type == action_whatif.ORDER_SURCHARGE else 0)
+    return money(value, 2 if action_type == whatif.ORDER_SURCHARGE else 0)
 
 
 def suggestion_note(suggestion: dict) -> str:
@@ -84,12 +84,12 @@ def suggestion_note(suggestion: dict) -> str:
     kind = suggestion["type"]
     assumption = ASSUMPTION_TEXTS.get(suggestion.get("assumption") or "", "")
     text = str(assumption) % {
-        "growth": action_whatif.MAX_REVENUE_GROWTH_PERCENT,
-        "points": _parameter_text(action_whatif.DISCOUNT_CHANGE, action_whatif.MAX_DISCOUNT_POINTS).split()[0],
-        "share": action_whatif.MAX_SURCHARGE_SHARE_PERCENT,
+        "growth": whatif.MAX_REVENUE_GROWTH_PERCENT,
+        "points": _parameter_text(whatif.DISCOUNT_CHANGE, whatif.MAX_DISCOUNT_POINTS).split()[0],
+        "share": whatif.MAX_SURCHARGE_SHARE_PERCENT,
     }
     even = suggestion.get("break_even")
-    if kind == action_whatif.PART_WAYS:
+    if kind == whatif.PART_WAYS:
         return text
     if suggestion.get("capped"):
         extra = _("Break-even needs %(even)s, beyond what the customer plausibly does: it stays loss-making.") % {
@@ -134,15 +134,15 @@ def whatif_inputs(*, period: Period, profit: pd.DataFrame | None = None) -> What
 
 def action_whatif_get(
     *, customer: Customer, period: Period, action_type: str, parameter, inputs: WhatIfInputs | None = None
-) -> action_whatif.ActionWhatIf | None:
+) -> whatif.ActionWhatIf | None:
     """The exact what-if of one action; None for 'other'. A ValidationError on the parameter says why
     it cannot be computed."""
     try:
-        action_whatif.parameter_check(action_type, parameter)
-        if action_type == action_whatif.OTHER:
+        whatif.parameter_check(action_type, parameter)
+        if action_type == whatif.OTHER:
             return None
         inputs = inputs or whatif_inputs(period=period)
-        return action_whatif.action_whatif(
+        return whatif.action_whatif(
             inputs.drivers,
             inputs.pools,
             inputs.financing,
@@ -151,7 +151,7 @@ def action_whatif_get(
             parameter=parameter,
             before=inputs.before,
         )
-    except action_whatif.NotApplicable as exc:
+    except whatif.NotApplicable as exc:
         raise ValidationError({"parameter": [NOT_APPLICABLE_MESSAGES.get(exc.code, str(exc))]}) from None
 
 
@@ -159,12 +159,10 @@ def action_default_parameters(*, customer: Customer, inputs: WhatIfInputs) -> di
     """The suggested parameter per action type for one customer (None where not suggested)."""
     if customer.pk not in set(inputs.drivers["customer_id"]):
         return {}
-    frame = action_whatif.default_parameters(
-        inputs.drivers, inputs.pools, inputs.before, inputs.financing, [customer.pk]
-    )
-    defaults: dict[str, Decimal | None] = dict.fromkeys(action_whatif.COMPUTED_TYPES)
+    frame = whatif.default_parameters(inputs.drivers, inputs.pools, inputs.before, inputs.financing, [customer.pk])
+    defaults: dict[str, Decimal | None] = dict.fromkeys(whatif.COMPUTED_TYPES)
     defaults.update(dict(zip(frame["action_type"], frame["parameter"], strict=True)))
-    defaults[action_whatif.MOVE_TO_INSIDE] = defaults[action_whatif.MOVE_TO_INSIDE] or Decimal(100)
+    defaults[whatif.MOVE_TO_INSIDE] = defaults[whatif.MOVE_TO_INSIDE] or Decimal(100)
     return defaults
 
 
@@ -246,7 +244,7 @@ def action_suggestions(
         return result
     inputs = whatif_inputs(period=period, profit=profit)
     known = set(inputs.drivers["customer_id"])
-    ranked = action_whatif.suggested_actions(
+    ranked = whatif.suggested_actions(
         inputs.drivers, inputs.pools, inputs.financing, inputs.before, sorted(set(shown) & known)
     )
     names = {

@@ -27,7 +27,7 @@ from config.roles import MANAGER, REP, user_roles
 from customers.models import Customer, Period
 from customers.policy import customer_scope
 
-from . import action_selectors
+from . import selectors
 from .models import Action
 
 State = Action.State
@@ -72,9 +72,7 @@ def action_propose(
         raise ValidationError({"type": [_("Choose one of the listed actions.")]})
     if action_type == Action.Type.OTHER and not description.strip():
         raise ValidationError({"description": [_("Describe the action: 'other' has no computed what-if.")]})
-    effect = action_selectors.action_whatif_get(
-        customer=customer, period=period, action_type=action_type, parameter=parameter
-    )
+    effect = selectors.action_whatif_get(customer=customer, period=period, action_type=action_type, parameter=parameter)
     action = Action(
         customer=customer,
         period=period,
@@ -151,11 +149,11 @@ def actions_whatif_fill(*, period: Period) -> int:
     )
     if not todo:
         return 0
-    inputs = action_selectors.whatif_inputs(period=period)
+    inputs = selectors.whatif_inputs(period=period)
     filled = []
     for action in todo:
         try:
-            effect = action_selectors.action_whatif_get(
+            effect = selectors.action_whatif_get(
                 customer=action.customer,
                 period=period,
                 action_type=action.type,

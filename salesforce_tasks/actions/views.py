@@ -24,7 +24,7 @@ from customers.models import Customer, Period
 from customers.policy import customer_scope
 from customers.selectors import period_list
 
-from . import action_selectors, action_services, action_whatif
+from . import selectors, services, whatif
 from .models import Action
 
 TEMPLATE_BOARD = "salesforce_tasks/actions_board.html"
@@ -43,7 +43,7 @@ class ActionForm(forms.Form):
 
 
 def _period_or_404(name) -> Period:
-    period = action_selectors.action_period(name=name)
+    period = selectors.action_period(name=name)
     if period is None:
         raise Http404(_("Unknown period '%(name)s'.") % {"name": name} if name else _("There are no periods yet."))
     return period
@@ -86,38 +86,36 @@ def board(request):
 
     if fmt in EXPORT_FORMATS:
         if table == "suggestions":
-            suggestions = action_selectors.action_suggestions(user=request.user, period=period, per_page=None)
-            rows = action_selectors.suggestion_rows(suggestions)
-            return _export(rows, action_selectors.SUGGESTION_COLUMNS, f"suggestions-{period.name}", fmt)
-        rows = action_selectors.action_rows(action_selectors.action_list(user=request.user, period=period, state=state))
-        return _export(rows, action_selectors.ACTION_COLUMNS, f"actions-{period.name}", fmt)
+            suggestions = selectors.action_suggestions(user=request.user, period=period, per_page=None)
+            rows = selectors.suggestion_rows(suggestions)
+            return _export(rows, selectors.SUGGESTION_COLUMNS, f"suggestions-{period.name}", fmt)
+        rows = selectors.action_rows(selectors.action_list(user=request.user, period=period, state=state))
+        return _export(rows, selectors.ACTION_COLUMNS, f"actions-{period.name}", fmt)
 
     context = {"period": period, "state": state, **_roles(request.user)}
     if request.GET.get("customer"):
         # One customer's actions, every period: the actions tab of the customer page.
         customer = _customer_or_404(request.user, request.GET["customer"])
-        actions = action_selectors.action_list(user=request.user, state=state).filter(customer=customer)
-        context.update(customer=customer, actions=action_selectors.action_rows(actions), states=Action.State.choices)
+        actions = selectors.action_list(user=request.user, state=state).filter(customer=customer)
+        context.update(customer=customer, actions=selectors.action_rows(actions), states=Action.State.choices)
         return render(request, f"{TEMPLATE_BOARD}#action_list", context)
     if target != "suggestions":
-        context["actions"] = action_selectors.action_rows(
-            action_selectors.action_list(user=request.user, period=period, state=state)
-        )
+        context["actions"] = selectors.action_rows(selectors.action_list(user=request.user, period=period, state=state))
         context["states"] = Action.State.choices
     if target == "action-list":
         return render(request, f"{TEMPLATE_BOARD}#action_list", context)
     if target == "action-tiles":
         # The tiles at the top, drawn again after a proposal or a decision (HX-Trigger actionsChanged).
-        context["suggestions"] = action_selectors.action_loss_summary(user=request.user, period=period)
-        context["counts"] = action_selectors.action_counts(user=request.user, period=period)
+        context["suggestions"] = selectors.action_loss_summary(user=request.user, period=period)
+        context["counts"] = selectors.action_counts(user=request.user, period=period)
         return render(request, f"{TEMPLATE_BOARD}#tiles", context)
-    context["suggestions"] = action_selectors.action_suggestions(
+    context["suggestions"] = selectors.action_suggestions(
         user=request.user, period=period, page=request.GET.get("page")
     )
     if target == "suggestions":
         return render(request, f"{TEMPLATE_BOARD}#suggestions", context)
     context["periods"] = period_list()
-    context["counts"] = action_selectors.action_counts(user=request.user, period=period)
+    context["counts"] = selectors.action_counts(user=request.user, period=period)
     return render(request, TEMPLATE_BOARD, context)
 
 
@@ -139,14 +137,14 @@ def propose(request):
     data = request.POST if request.method == "POST" else request.GET
     period = _period_or_404(data.get("period"))
     customer = _customer_or_404(request.user, data.get("customer"))
-    inputs = action_selectors.whatif_inputs(period=period)
-    defaults = action_selectors.action_default_parameters(customer=customer, inputs=inputs)
+    inputs = selectors.whatif_inputs(period=period)
+    defaults = selectors.action_default_parameters(customer=customer, inputs=inputs)
     saved = None
     if request.method == "POST":
         form = ActionForm(request.POST)
         if form.is_valid():
             try:
-                saved = action_services.action_propose(
+                saved = services.action_propose(
                     customer=customer,
                     period=period,
                     action_type=form.cleaned_data["type"],
@@ -169,8 +167,8 @@ def propose(request):
         "form": form,
         "customer": customer,
         "period": period,
-        "profit": action_selectors.customer_profit_row(customer=customer, inputs=inputs),
-        "parameter_label": action_selectors.PARAMETER_LABELS.get(_form_type(form), ""),
+        "profit": selectors.customer_profit_row(customer=customer, inputs=inputs),
+        "parameter_label": selectors.PARAMETER_LABELS.get(_form_type(form), ""),
         "saved": saved,
         **preview,
     }
@@ -196,7 +194,7 @@ def _saved_names(action: Action) -> dict:
 
 def _initial_form(action_type, data, defaults: dict, *, changed_type: bool) -> ActionForm:
     if action_type not in Action.Type.values:
-        computed = [t for t in action_whatif.COMPUTED_TYPES if defaults.get(t) is not None]
+        computed = [t for t in whatif.COMPUTED_TYPES if defaults.get(t) is not None]
         action_type = computed[0] if computed else Action.Type.OTHER
     parameter = None if (changed_type or data is None) else data.get("parameter")
     if parameter in (None, ""):
@@ -222,7 +220,7 @@ def _preview_context(form: ActionForm, customer: Customer, period: Period, input
     else:
         action_type, parameter = form.initial.get("type"), form.initial.get("parameter")
     try:
-        effect = action_selectors.action_whatif_get(
+        effect = selectors.action_whatif_get(
             customer=customer, period=period, action_type=action_type, parameter=parameter, inputs=inputs
         )
     except ValidationError as exc:
@@ -237,7 +235,7 @@ def preview(request):
     require_role(request.user, REP, MANAGER)
     period = _period_or_404(request.POST.get("period"))
     customer = _customer_or_404(request.user, request.POST.get("customer"))
-    inputs = action_selectors.whatif_inputs(period=period)
+    inputs = selectors.whatif_inputs(period=period)
     form = ActionForm(request.POST)
     context = {"customer": customer, "period": period, **_preview_context(form, customer, period, inputs)}
     return render(request, f"{TEMPLATE_PROPOSE}#preview", context)
@@ -252,10 +250,10 @@ def preview(request):
 def transition(request, pk: int):
     """Approve, reject or mark done; the row is drawn again (with the error, if any)."""
     require_role(request.user, REP, MANAGER)
-    action = get_object_or_404(action_selectors.action_list(user=request.user), pk=pk)
+    action = get_object_or_404(selectors.action_list(user=request.user), pk=pk)
     error = ""
     try:
-        action = action_services.action_transition(
+        action = services.action_transition(
             action=action,
             state=request.POST.get("state", ""),
             acting_user=request.user,
@@ -269,7 +267,7 @@ def transition(request, pk: int):
         else:
             messages.success(request, _("Action %(action)s: %(state)s.") % _transition_names(action))
         return redirect(f"{reverse('actions:board')}?period={action.period.name}")
-    row = action_selectors.action_rows(action_selectors.action_list(user=request.user).filter(pk=action.pk))[0]
+    row = selectors.action_rows(selectors.action_list(user=request.user).filter(pk=action.pk))[0]
     context = {"a": row, "row_error": error, **_roles(request.user)}
     response = render(request, f"{TEMPLATE_BOARD}#action_row", context)
     if not error:

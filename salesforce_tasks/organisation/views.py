@@ -22,7 +22,7 @@ from customers import policy
 from customers.models import Period
 
 from .. import services as sales_services
-from ..action_services import action_transition
+from ..actions.services import action_transition
 from ..models import Action, RepPair, SalesRep
 from ..views import roles_required
 from . import periods, selectors, services

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from customers import selectors
 from customers.models import Period
-from salesforce_tasks import action_selectors
+from salesforce_tasks.actions import selectors as action_selectors
 from salesforce_tasks import selectors as sales_selectors
 
 PAGES = [

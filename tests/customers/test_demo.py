@@ -149,7 +149,7 @@ def test_demo_logins_without_demo_users(db):
 
 def test_seeded_actions_carry_their_whatif_as_a_proposal_would(loaded):
     """Issue 14: the demo's actions had no what-if (written before profit was computed)."""
-    from salesforce_tasks import action_selectors
+    from salesforce_tasks.actions import selectors as action_selectors
     from salesforce_tasks.models import Action
 
     seeded = list(Action.objects.exclude(type="other").select_related("customer", "period"))

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesforce_tasks import action_whatif as aw
-from salesforce_tasks.action_whatif import ActionWhatIf, NotApplicable, action_whatif
+from salesforce_tasks.actions import whatif as aw
+from salesforce_tasks.actions.whatif import ActionWhatIf, NotApplicable, action_whatif
 
 
 def drivers_frame(rows: list[tuple]) -> pd.DataFrame:
