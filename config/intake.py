@@ -133,7 +133,7 @@ def read_chunks(path: str | Path, layout: Layout, chunk_rows: int = CHUNK_ROWS) 
     Raises ImportFailed for an unreadable file, a bad header, a file past the size limits
     (checked before the contents are read), rows with more or fewer fields than the header, or
     text holding NUL characters. Error messages name ``path.name``: store an upload under its
-    own file name (see ``customers.views.run_uploaded_import``).
+    own file name (see ``customers.views.imports.run_uploaded_import``).
     """
     path = Path(path)
     suffix = path.suffix.lower()

@@ -26,7 +26,7 @@ from customers.policy import customer_scope, customer_scope_ids
 from . import reports, selectors
 from .filters import CustomerPeriodFilter
 from .models import Customer, CustomerPeriod, Period
-from .views import import_result_dict, run_uploaded_import
+from .views.imports import import_result_dict, run_uploaded_import
 
 PERIOD_PARAMETER = OpenApiParameter(
     "period",
