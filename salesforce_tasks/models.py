@@ -1,8 +1,7 @@
-"""Teams, reps and pairs, portfolios, visits, targets, bonus KPIs and actions."""
+"""Visits, targets, bonus KPIs and actions (the organisation itself is in ``customers.models``)."""
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -10,96 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history import register
 from simple_history.models import HistoricalRecords
 
-from customers.models import MONEY, Customer, Level, Period
+# The organisation (Team, SalesRep, RepPair, PortfolioAssignment: who owns which customer when)
+# lives in the core since issue 16; re-exported here so the sales force's code keeps its imports.
+from customers.models import MONEY, Customer, Level, Period, PortfolioAssignment, RepPair, SalesRep, Team  # noqa: F401
 
 # The actions on loss-making customers live in their own package; imported here so Django finds
 # the model under this app's label.
 from .actions.models import Action  # noqa: F401
-
-
-class Team(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
-    )
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class SalesRep(models.Model):
-    class Kind(models.TextChoices):
-        OUTSIDE = "outside", _("Outside (field)")
-        INSIDE = "inside", _("Inside (desk)")
-
-    code = models.CharField(_("code"), max_length=50, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="reps")
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sales_rep"
-    )
-    active = models.BooleanField(_("active"), default=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class RepPair(models.Model):
-    """One outside and one inside rep sharing a portfolio and its targets."""
-
-    code = models.CharField(_("code"), max_length=50, unique=True)
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="pairs")
-    outside_rep = models.ForeignKey(SalesRep, on_delete=models.PROTECT, related_name="outside_pairs")
-    inside_rep = models.ForeignKey(SalesRep, on_delete=models.PROTECT, related_name="inside_pairs")
-    outside_share = models.DecimalField(
-        _("outside rep credit %"),
-        max_digits=5,
-        decimal_places=2,
-        default=Decimal("50"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
-    )
-    active = models.BooleanField(_("active"), default=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.outside_rep} / {self.inside_rep}"
-
-
-class PortfolioAssignment(models.Model):
-    """Who owned a customer when: reassignment closes one row and opens the next."""
-
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assignments")
-    pair = models.ForeignKey(RepPair, on_delete=models.PROTECT, related_name="assignments")
-    start = models.DateField(_("from"))
-    end = models.DateField(_("until"), null=True, blank=True)
-    outside_share = models.DecimalField(
-        _("outside rep credit %"),
-        max_digits=5,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        help_text=_("Empty: the pair's split."),
-    )
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["customer", "start"]
-        indexes = [models.Index(fields=["pair", "start"])]
-
-    def __str__(self) -> str:
-        return f"{self.customer_id} -> {self.pair_id} from {self.start}"
 
 
 class Visit(models.Model):
@@ -209,7 +125,19 @@ class BonusKpi(models.Model):
                     models.Q(rep__isnull=False, pair__isnull=True) | models.Q(rep__isnull=True, pair__isnull=False)
                 ),
                 name="bonuskpi_rep_xor_pair",
-            )
+            ),
+            # One KPI per metric for a rep (or a pair) and period: a second one would pay twice.
+            # Conditional, since the other of rep and pair is null (NULLs never collide in a unique index).
+            models.UniqueConstraint(
+                fields=["period", "rep", "metric"],
+                condition=models.Q(rep__isnull=False),
+                name="bonuskpi_unique_rep_metric",
+            ),
+            models.UniqueConstraint(
+                fields=["period", "pair", "metric"],
+                condition=models.Q(pair__isnull=False),
+                name="bonuskpi_unique_pair_metric",
+            ),
         ]
 
     def __str__(self) -> str:

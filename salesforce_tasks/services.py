@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.dates import date_window_reason, outside_date_window, validate_date_in_window
 from config.eventbus import publish
@@ -35,29 +36,6 @@ VISIT_LAYOUT = Layout(("rep", "customer_id", "date", "minutes", "kind"), ("outco
 
 
 # --- portfolios -------------------------------------------------------------------------------
-
-
-def portfolio_assignments_sync(*, acting_user=None) -> int:
-    """Open an assignment for every customer whose owning pair differs from its open one.
-
-    Reassignment closes the previous row (end = yesterday) and keeps it: history stays.
-    """
-    today = timezone.localdate()
-    open_rows = dict(PortfolioAssignment.objects.filter(end__isnull=True).values_list("customer_id", "pair_id"))
-    owners = Customer.objects.filter(pair__isnull=False).values_list("id", "pair_id")
-    changed = [(cid, pid) for cid, pid in owners if open_rows.get(cid) != pid]
-    if not changed:
-        return 0
-    with transaction.atomic():
-        ids = [cid for cid, _ in changed]
-        PortfolioAssignment.objects.filter(customer_id__in=ids, end__isnull=True).update(
-            end=today - timezone.timedelta(days=1)
-        )
-        PortfolioAssignment.objects.bulk_create(
-            [PortfolioAssignment(customer_id=cid, pair_id=pid, start=today) for cid, pid in changed],
-            batch_size=5000,
-        )
-    return len(changed)
 
 
 def customer_reassign(*, customer: Customer, pair: RepPair, acting_user) -> PortfolioAssignment:
@@ -556,6 +534,30 @@ def customer_target_delete(*, target: CustomerTarget, acting_user) -> None:
         target.delete()
 
 
+def customer_target_restore(*, deleted, acting_user) -> CustomerTarget:
+    """Bring a deleted customer target back from its deletion record in the history (the Undo after
+    a delete): the same row, id and values. Who may delete it may restore it; a target set for the
+    same customer and period since then is kept, and the restore refused."""
+    target = deleted.instance
+    roles = user_roles(acting_user)
+    if not policy.customer_scope(acting_user).filter(pk=target.customer_id).exists():
+        raise PermissionDenied(gettext("This customer is not in your portfolio."))
+    manager = acting_user.is_superuser or MANAGER in roles
+    if not manager and not (REP in roles and target.proposed_by_pair):
+        raise PermissionDenied(gettext("Only a manager restores an approved target; reps may restore their proposals."))
+    period_writable(target.period_id)
+    with transaction.atomic():
+        if CustomerTarget.objects.select_for_update().filter(pk=target.pk).exists():
+            raise ValidationError(gettext("This target is back already."))
+        if CustomerTarget.objects.filter(customer_id=target.customer_id, period_id=target.period_id).exists():
+            raise ValidationError(
+                gettext("A target for this customer and period was set after the delete; change that one instead.")
+            )
+        target._history_user = acting_user
+        target.save(force_insert=True)
+    return target
+
+
 def _require_team_manager(*, team: Team, acting_user) -> None:
     if not policy.managed_teams(acting_user).filter(pk=team.pk).exists():
         raise PermissionDenied("Only the team's manager sets its targets and bonus KPIs.")
@@ -588,6 +590,24 @@ def team_target_delete(*, target: TeamTarget, acting_user) -> None:
         target.delete()
 
 
+def team_target_restore(*, deleted, acting_user) -> TeamTarget:
+    """Bring a deleted team target back from its deletion record (the Undo after a remove); the team's
+    managers only. A target of the same kind set for the team and period since then is kept."""
+    target = deleted.instance
+    _require_team_manager(team=target.team, acting_user=acting_user)
+    period_writable(target.period_id)
+    with transaction.atomic():
+        if TeamTarget.objects.select_for_update().filter(pk=target.pk).exists():
+            raise ValidationError(gettext("This team target is back already."))
+        if TeamTarget.objects.filter(team_id=target.team_id, period_id=target.period_id, kind=target.kind).exists():
+            raise ValidationError(
+                gettext("A team target of this kind was set for the period after the remove; change that one instead.")
+            )
+        target._history_user = acting_user
+        target.save(force_insert=True)
+    return target
+
+
 # --- bonus KPIs -------------------------------------------------------------------------------
 
 KPI_FIELDS = ("period", "rep", "pair", "metric", "weight", "threshold", "target", "cap", "base_amount")
@@ -615,11 +635,33 @@ def bonus_kpi_save(*, acting_user, kpi: BonusKpi | None = None, **values) -> Bon
         errors["base_amount"] = ["The base bonus must be zero or more."]
     if errors:
         raise ValidationError(errors)
-    kpi.full_clean()
-    with transaction.atomic():
-        kpi._history_user = acting_user
-        kpi.save()
+    if _kpi_metric_taken(kpi):
+        raise _kpi_metric_taken_error(kpi)
+    kpi.full_clean(validate_constraints=False)  # the one-per-metric rule just above, with its message
+    try:
+        with transaction.atomic():
+            kpi._history_user = acting_user
+            kpi.save()
+    except IntegrityError:  # the same KPI saved at the same moment by someone else
+        if kpi.pk is None or _kpi_metric_taken(kpi):
+            raise _kpi_metric_taken_error(kpi) from None
+        raise
     return kpi
+
+
+def _kpi_metric_taken(kpi: BonusKpi) -> bool:
+    """Another KPI of the same metric for the same rep (or pair) and period (models: bonuskpi_unique_*)."""
+    others = BonusKpi.objects.filter(period_id=kpi.period_id, metric=kpi.metric).exclude(pk=kpi.pk)
+    others = others.filter(rep_id=kpi.rep_id) if kpi.rep_id else others.filter(pair_id=kpi.pair_id)
+    return others.exists()
+
+
+def _kpi_metric_taken_error(kpi: BonusKpi) -> ValidationError:
+    subject = kpi.rep.name if kpi.rep_id else kpi.pair.code
+    message = gettext(
+        "%(subject)s already has a KPI on %(metric)s in %(period)s: change that KPI, or choose another metric."
+    ) % {"subject": subject, "metric": kpi.get_metric_display(), "period": kpi.period.name}
+    return ValidationError({"metric": [message]})
 
 
 def _kpi_team(kpi: BonusKpi) -> Team:

@@ -1,10 +1,14 @@
 """Bonus KPI rules of issue 14: weights in percent at the edges, one KPI per metric per rep or pair
 and period, and weights that do not add up to 100 % flagged in the form and the KPI table."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 
+from salesforce_tasks import services
 from salesforce_tasks.models import BonusKpi
 from tests.conftest import client_for
 from tests.salesforce_tasks.test_services import sales_force  # noqa: F401  (fixture)
@@ -75,3 +79,103 @@ def test_kpi_api_takes_and_answers_the_weight_in_percent(sales_force):  # noqa: 
     assert BonusKpi.objects.count() == 1
     lines = client_for(sales_force.manager2).get("/api/v1/bonus/?period=2025").json()["pairs"][0]["lines"]
     assert [line["weight"] for line in lines] == ["20.00"]
+
+
+# --- 2. one KPI per metric for a rep or pair and period ---------------------------------------
+
+
+def test_the_database_refuses_a_second_kpi_of_a_metric_for_a_rep_or_pair(sales_force):  # noqa: F811
+    common = {"period": sales_force.p2025, "metric": "revenue", "weight": D("0.5"), "threshold": 0, "target": 1}
+    common["base_amount"] = D("1")
+    BonusKpi.objects.create(pair=sales_force.pair_a, **common)
+    BonusKpi.objects.create(rep=sales_force.pair_a.outside_rep, **common)  # a rep's own KPI: another subject
+    BonusKpi.objects.create(pair=sales_force.pair_b, **common)
+    BonusKpi.objects.create(pair=sales_force.pair_a, **{**common, "metric": "gross_margin"})
+    for subject in ({"pair": sales_force.pair_a}, {"rep": sales_force.pair_a.outside_rep}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            BonusKpi.objects.create(**subject, **common)
+    assert BonusKpi.objects.count() == 4
+
+
+def test_the_form_refuses_a_second_kpi_of_a_metric_on_the_metric_field(manager_client, sales_force):  # noqa: F811
+    assert manager_client.post("/sales/bonus/kpis/new/?period=2025", kpi_post(sales_force)).status_code == 302
+    response = manager_client.post("/sales/bonus/kpis/new/?period=2025", kpi_post(sales_force, weight="80"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "A already has a KPI on Revenue in 2025: change that KPI, or choose another metric." in html
+    assert BonusKpi.objects.count() == 1
+    kpi = BonusKpi.objects.get()  # changing the KPI itself keeps its metric
+    response = manager_client.post(f"/sales/bonus/kpis/{kpi.pk}/", kpi_post(sales_force, weight="100"))
+    assert response.status_code == 302
+    kpi.refresh_from_db()
+    assert kpi.weight == D("1")
+
+
+def test_the_api_refuses_a_second_kpi_of_a_metric_naming_the_field(sales_force):  # noqa: F811
+    api = client_for(sales_force.manager2)
+    assert api.post("/api/v1/bonus-kpis/", api_payload(), format="json").status_code == 201
+    response = api.post("/api/v1/bonus-kpis/", api_payload(weight="80"), format="json")
+    assert response.status_code == 400
+    assert response.json()["metric"] == [
+        "S already has a KPI on Revenue in 2025: change that KPI, or choose another metric."
+    ]
+    other = api.post("/api/v1/bonus-kpis/", api_payload(metric="gross_margin"), format="json").json()
+    response = api.patch(f"/api/v1/bonus-kpis/{other['id']}/", {"metric": "revenue"}, format="json")
+    assert response.status_code == 400 and "metric" in response.json()
+    assert sorted(BonusKpi.objects.values_list("metric", flat=True)) == ["gross_margin", "revenue"]
+
+
+def test_the_service_refuses_a_duplicate_for_a_rep(sales_force):  # noqa: F811
+    values = {
+        "period": sales_force.p2025,
+        "rep": sales_force.s_out,
+        "metric": "revenue",
+        "weight": D("1"),
+        "threshold": D("0"),
+        "target": D("1"),
+        "cap": D("1"),
+        "base_amount": D("1"),
+    }
+    services.bonus_kpi_save(acting_user=sales_force.manager2, **values)
+    with pytest.raises(services.ValidationError) as refused:
+        services.bonus_kpi_save(acting_user=sales_force.manager2, **values)
+    assert "S-OUT already has a KPI on Revenue in 2025" in refused.value.message_dict["metric"][0]
+
+
+BEFORE = [("salesforce_tasks", "0005_organisation_in_core")]
+RULE = [("salesforce_tasks", "0006_bonuskpi_one_per_metric")]
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_refuses_existing_duplicates_and_names_them():
+    latest = [key for key in MigrationExecutor(connection).loader.graph.leaf_nodes() if key[0] == "salesforce_tasks"]
+    old = _migrate(BEFORE)
+    Team = old.get_model("customers", "Team")
+    SalesRep = old.get_model("customers", "SalesRep")
+    RepPair = old.get_model("customers", "RepPair")
+    Period = old.get_model("customers", "Period")
+    Kpi = old.get_model("salesforce_tasks", "BonusKpi")
+    team = Team.objects.create(name="North")
+    out = SalesRep.objects.create(code="o", name="Out", kind="outside", team=team)
+    ins = SalesRep.objects.create(code="i", name="In", kind="inside", team=team)
+    pair = RepPair.objects.create(code="P1", team=team, outside_rep=out, inside_rep=ins)
+    period = Period.objects.create(name=2025, start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
+    common = {"period": period, "weight": D("0.5"), "threshold": 0, "target": 1, "base_amount": 1}
+    first = Kpi.objects.create(pair=pair, metric="revenue", **common)
+    second = Kpi.objects.create(pair=pair, metric="revenue", **common)
+    Kpi.objects.create(rep=out, metric="revenue", **common)  # another subject: no duplicate
+    with pytest.raises(RuntimeError) as refused:
+        _migrate(RULE)
+    assert f"2025, pair P1, revenue: KPIs {first.pk}, {second.pk}" in str(refused.value)
+    assert "rep o," not in str(refused.value)  # the rep's own KPI of that metric is no duplicate
+    assert Kpi.objects.count() == 3  # nothing removed
+    Kpi.objects.filter(pk=second.pk).delete()
+    new = _migrate(latest)
+    assert new.get_model("salesforce_tasks", "BonusKpi").objects.count() == 2
