@@ -168,6 +168,18 @@ class BonusKpiForm(forms.Form):
         """Typed in percent, stored as a fraction (the service and the bonus computation use fractions)."""
         return bonus.weight_fraction(self.cleaned_data["weight"])
 
+    def subject_and_weight(self) -> tuple[dict, Decimal] | None:
+        """The subject and the weight (a fraction) typed so far, or None while either is missing or
+        invalid: the live weight check needs only these two, not a complete form."""
+        try:
+            self.cleaned_data = {
+                "subject": self.fields["subject"].clean(self.data.get("subject")),
+                "weight": self.fields["weight"].clean(self.data.get("weight")),
+            }
+            return self.clean_subject(), self.clean_weight()
+        except forms.ValidationError:
+            return None
+
     @staticmethod
     def initial_for(kpi: BonusKpi) -> dict:
         return {

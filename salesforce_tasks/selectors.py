@@ -41,10 +41,6 @@ CENT = Decimal("0.01")
 # --- who sees what ----------------------------------------------------------------------------
 
 
-def pair_codes() -> dict[str, int]:
-    return dict(RepPair.objects.values_list("code", "id"))
-
-
 def customer_search(*, user, query: str, limit: int = 10) -> list[Customer]:
     """Up to ``limit`` customers in the user's scope whose name, id or city matches ``query``."""
     query = (query or "").strip()
@@ -541,9 +537,28 @@ class SubjectBonus:
     total: Decimal
     actuals: dict[str, Decimal | None]
 
+    @property
+    def weight_total(self) -> Decimal:
+        """The sum of this subject's KPI weights, a fraction (1 = 100 %)."""
+        return sum((line.weight for line in self.lines), Decimal(0))
+
+    @property
+    def weights_add_up(self) -> bool:
+        return bonus.weights_add_up([line.weight for line in self.lines])
+
 
 def kpis_of(*, period: Period) -> list[BonusKpi]:
     return list(BonusKpi.objects.filter(period=period).select_related("rep", "pair").order_by("id"))
+
+
+def kpi_weight_total(
+    *, period: Period, weight: Decimal, rep_id: int | None = None, pair_id: int | None = None, kpi_id: int | None = None
+) -> Decimal:
+    """The weights of a rep's (or pair's) KPIs in ``period`` if KPI ``kpi_id`` (None: a new one) gets
+    ``weight``: the sum after that save, a fraction (1 = 100 %). One query."""
+    others = BonusKpi.objects.filter(period=period).exclude(pk=kpi_id)
+    others = others.filter(rep_id=rep_id) if rep_id else others.filter(pair_id=pair_id)
+    return sum(others.values_list("weight", flat=True), Decimal(0)) + weight
 
 
 def metric_label(metric: str) -> str:

@@ -179,3 +179,58 @@ def test_the_migration_refuses_existing_duplicates_and_names_them():
     Kpi.objects.filter(pk=second.pk).delete()
     new = _migrate(latest)
     assert new.get_model("salesforce_tasks", "BonusKpi").objects.count() == 2
+
+
+# --- 3. weights that do not add up to 100 % are flagged ----------------------------------------
+
+
+def test_the_form_says_live_what_the_weights_add_up_to_after_this_save(manager_client, sales_force):  # noqa: F811
+    manager_client.post("/sales/bonus/kpis/new/?period=2025", kpi_post(sales_force, weight="60"))
+    kpi = BonusKpi.objects.get()
+    subject = f"pair:{sales_force.pair_a.pk}"
+    live = manager_client.get(
+        "/sales/bonus/kpis/new/", {"period": "2025", "subject": subject, "weight": "20"}, HTTP_HX_REQUEST="true"
+    )
+    html = live.content.decode()
+    assert live.status_code == 200 and "<form" not in html and 'id="kpi-weights"' in html
+    assert "The weights of A in 2025 add up to 80 % after this save, not 100 %" in html
+    assert "warning-box" in html and live["Vary"].count("HX-Request") == 1
+    html = manager_client.get(
+        "/sales/bonus/kpis/new/", {"period": "2025", "subject": subject, "weight": "40"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "add up to 100 % after this save." in html and "warning-box" not in html
+    # changing the KPI itself: its stored 60 % is replaced by the typed weight, not added to it
+    html = manager_client.get(
+        f"/sales/bonus/kpis/{kpi.pk}/", {"subject": subject, "weight": "100"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "add up to 100 % after this save." in html
+    html = manager_client.get(f"/sales/bonus/kpis/{kpi.pk}/").content.decode()  # the full form, as opened
+    assert "add up to 60 % after this save, not 100 %" in html and 'hx-include="#id_subject, #id_weight"' in html
+    html = manager_client.get(
+        "/sales/bonus/kpis/new/", {"period": "2025", "subject": subject, "weight": "abc"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'id="kpi-weights"' in html and "add up" not in html  # nothing to say until the weight is a number
+    assert BonusKpi.objects.count() == 1  # the live check never writes
+
+
+def test_saving_weights_that_do_not_add_up_warns_and_the_table_marks_the_subject(manager_client, sales_force):  # noqa: F811
+    response = manager_client.post(
+        "/sales/bonus/kpis/new/?period=2025", kpi_post(sales_force, weight="60"), follow=True
+    )
+    html = response.content.decode()
+    assert "The weights of A in 2025 add up to 60 % after this save, not 100 %" in html
+    assert html.count("kpi-weights-off") == 1 and "weights 60 %, not 100 %" in html
+    manager_client.post("/sales/bonus/kpis/new/?period=2025", kpi_post(sales_force, metric="gross_margin", weight="40"))
+    html = manager_client.get("/sales/bonus/?period=2025").content.decode()
+    assert "kpi-weights-off" not in html  # 60 % + 40 %
+
+
+def test_the_kpi_table_marks_each_rep_or_pair_whose_weights_are_off(client, sales_force):  # noqa: F811
+    from tests.salesforce_tasks.test_services import set_south_kpis
+
+    set_south_kpis(sales_force)  # pair S: 40 % + 60 % + 20 %; rep S-OUT: 100 %
+    client.force_login(sales_force.manager2)
+    html = client.get("/sales/bonus/?period=2025").content.decode()
+    assert html.count("kpi-weights-off") == 1 and "weights 120 %, not 100 %" in html
+    html = client.get("/sales/bonus/?period=2025", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "gewichten 120 %, niet 100 %" in html
