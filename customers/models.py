@@ -5,6 +5,7 @@ Money is ``Decimal`` with two places in the database. Computations read integer 
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -114,7 +115,7 @@ class Customer(models.Model):
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     pair = models.ForeignKey(
-        "salesforce_tasks.RepPair",
+        "RepPair",
         verbose_name=_("rep pair"),
         null=True,
         blank=True,
@@ -132,6 +133,100 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.external_id})"
+
+
+# --- the organisation: who owns which customer when ------------------------------------------
+# Ownership is core data: the customer import's ``owner`` column names a pair and every app reads
+# "whose customer is this". The tables keep their names from when the sales force held them.
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
+    )
+    history = HistoricalRecords(table_name="salesforce_tasks_historicalteam")
+
+    class Meta:
+        db_table = "salesforce_tasks_team"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SalesRep(models.Model):
+    class Kind(models.TextChoices):
+        OUTSIDE = "outside", _("Outside (field)")
+        INSIDE = "inside", _("Inside (desk)")
+
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="reps")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sales_rep"
+    )
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords(table_name="salesforce_tasks_historicalsalesrep")
+
+    class Meta:
+        db_table = "salesforce_tasks_salesrep"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RepPair(models.Model):
+    """One outside and one inside rep sharing a portfolio and its targets."""
+
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="pairs")
+    outside_rep = models.ForeignKey(SalesRep, on_delete=models.PROTECT, related_name="outside_pairs")
+    inside_rep = models.ForeignKey(SalesRep, on_delete=models.PROTECT, related_name="inside_pairs")
+    outside_share = models.DecimalField(
+        _("outside rep credit %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("50"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords(table_name="salesforce_tasks_historicalreppair")
+
+    class Meta:
+        db_table = "salesforce_tasks_reppair"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.outside_rep} / {self.inside_rep}"
+
+
+class PortfolioAssignment(models.Model):
+    """Who owned a customer when: reassignment closes one row and opens the next."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assignments")
+    pair = models.ForeignKey(RepPair, on_delete=models.PROTECT, related_name="assignments")
+    start = models.DateField(_("from"))
+    end = models.DateField(_("until"), null=True, blank=True)
+    outside_share = models.DecimalField(
+        _("outside rep credit %"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Empty: the pair's split."),
+    )
+    history = HistoricalRecords(table_name="salesforce_tasks_historicalportfolioassignment")
+
+    class Meta:
+        db_table = "salesforce_tasks_portfolioassignment"
+        ordering = ["customer", "start"]
+        indexes = [models.Index(fields=["pair", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} -> {self.pair_id} from {self.start}"
 
 
 class Order(models.Model):

@@ -44,13 +44,13 @@ from django.utils.translation import gettext as _
 
 from config.roles import FINANCE, INTEGRATION, MANAGER, REP, user_roles
 
-from .models import Customer, Order
+from .models import Customer, Order, RepPair, SalesRep, Team
 
 # --- the organisation -------------------------------------------------------------------------
 
 
-def _org():
-    from salesforce_tasks import models  # the organisation; moves into this app later
+def _sales_force():
+    from salesforce_tasks import models  # the sales force's records: visits, targets, KPIs, actions
 
     return models
 
@@ -74,53 +74,49 @@ def rep_for_user(user):
     """The user's own SalesRep row (None for a user who is not a rep)."""
     if not user.is_authenticated:
         return None
-    return _org().SalesRep.objects.filter(user=user).select_related("team").first()
+    return SalesRep.objects.filter(user=user).select_related("team").first()
 
 
 def pairs_for_user(user) -> QuerySet:
     """Pairs whose figures the user sees: finance all, a manager their teams', a rep their own pair."""
-    org = _org()
     roles = user_roles(user)
     if sees_everything(user):
-        return org.RepPair.objects.all()
+        return RepPair.objects.all()
     q = Q(pk__in=[])
     if MANAGER in roles:
         q |= Q(team__manager=user)
     if REP in roles:
         q |= Q(outside_rep__user=user) | Q(inside_rep__user=user)
-    return org.RepPair.objects.filter(q)
+    return RepPair.objects.filter(q)
 
 
 def teams_for_user(user) -> QuerySet:
-    org = _org()
     if sees_everything(user):
-        return org.Team.objects.all()
+        return Team.objects.all()
     if not user_roles(user) & {REP, MANAGER}:
-        return org.Team.objects.none()
-    return org.Team.objects.filter(Q(manager=user) | Q(reps__user=user)).distinct()
+        return Team.objects.none()
+    return Team.objects.filter(Q(manager=user) | Q(reps__user=user)).distinct()
 
 
 def managed_teams(user) -> QuerySet:
     """Teams whose targets and bonus KPIs the user may set: a manager's own teams (all for superusers)."""
-    org = _org()
     if user.is_authenticated and user.is_superuser:
-        return org.Team.objects.all()
+        return Team.objects.all()
     if MANAGER not in user_roles(user):
-        return org.Team.objects.none()
-    return org.Team.objects.filter(manager=user)
+        return Team.objects.none()
+    return Team.objects.filter(manager=user)
 
 
 def reps_for_user(user) -> QuerySet:
     """Reps whose figures the user sees: finance all, a manager their teams', a rep their pair's."""
-    org = _org()
     roles = user_roles(user)
     if sees_everything(user):
-        return org.SalesRep.objects.all()
+        return SalesRep.objects.all()
     pairs = pairs_for_user(user)
     q = Q(outside_pairs__in=pairs) | Q(inside_pairs__in=pairs)
     if MANAGER in roles:
         q |= Q(team__manager=user)
-    return org.SalesRep.objects.filter(q).distinct()
+    return SalesRep.objects.filter(q).distinct()
 
 
 def bonus_reps_for_user(user) -> QuerySet:
@@ -129,16 +125,15 @@ def bonus_reps_for_user(user) -> QuerySet:
     Finance all, a manager their teams' reps, a rep only themselves: a rep sees their own and their
     pair's combined figures, never the partner's individual bonus.
     """
-    org = _org()
     roles = user_roles(user)
     if sees_everything(user):
-        return org.SalesRep.objects.all()
+        return SalesRep.objects.all()
     q = Q(pk__in=[])
     if MANAGER in roles:
         q |= Q(team__manager=user)
     if REP in roles:
         q |= Q(user=user)
-    return org.SalesRep.objects.filter(q).distinct()
+    return SalesRep.objects.filter(q).distinct()
 
 
 # --- customers --------------------------------------------------------------------------------
@@ -242,7 +237,7 @@ def may_write_erp(user) -> bool:
 
 
 def visit_scope(user) -> QuerySet:
-    return scoped_rows(user, _org().Visit.objects.all())
+    return scoped_rows(user, _sales_force().Visit.objects.all())
 
 
 def visit_for_update(user, pk: int):
@@ -254,7 +249,7 @@ def visit_for_update(user, pk: int):
 
 
 def customer_target_scope(user) -> QuerySet:
-    return scoped_rows(user, _org().CustomerTarget.objects.all())
+    return scoped_rows(user, _sales_force().CustomerTarget.objects.all())
 
 
 def customer_target_for_update(user, pk: int):
@@ -265,11 +260,11 @@ def customer_target_for_update(user, pk: int):
 
 
 def team_target_scope(user) -> QuerySet:
-    return _org().TeamTarget.objects.filter(team__in=teams_for_user(user))
+    return _sales_force().TeamTarget.objects.filter(team__in=teams_for_user(user))
 
 
 def team_target_for_update(user, pk: int):
-    found = _org().TeamTarget.objects.filter(team__in=managed_teams(user), pk=pk).first()
+    found = _sales_force().TeamTarget.objects.filter(team__in=managed_teams(user), pk=pk).first()
     if found is None:
         raise Http404(_("No such team target in your scope."))
     return found
@@ -277,19 +272,21 @@ def team_target_for_update(user, pk: int):
 
 def bonus_kpi_scope(user) -> QuerySet:
     """KPIs of the pairs and reps the user sees (a rep: their pair's and their own, not the partner's)."""
-    return _org().BonusKpi.objects.filter(Q(pair__in=pairs_for_user(user)) | Q(rep__in=bonus_reps_for_user(user)))
+    return _sales_force().BonusKpi.objects.filter(
+        Q(pair__in=pairs_for_user(user)) | Q(rep__in=bonus_reps_for_user(user))
+    )
 
 
 def bonus_kpi_for_update(user, pk: int):
     teams = managed_teams(user)
-    found = _org().BonusKpi.objects.filter(Q(pair__team__in=teams) | Q(rep__team__in=teams), pk=pk).first()
+    found = _sales_force().BonusKpi.objects.filter(Q(pair__team__in=teams) | Q(rep__team__in=teams), pk=pk).first()
     if found is None:
         raise Http404(_("No such bonus KPI in your scope."))
     return found
 
 
 def action_scope(user) -> QuerySet:
-    return scoped_rows(user, _org().Action.objects.all())
+    return scoped_rows(user, _sales_force().Action.objects.all())
 
 
 def action_for_update(user, pk: int):
@@ -428,7 +425,7 @@ def import_scope(acting_user, kind: str) -> ImportScope:
         return EVERYTHING
     teams = managed_teams(acting_user)
     ids = frozenset(Customer.objects.filter(pair__team__in=teams).values_list("id", flat=True))
-    codes = frozenset(_org().RepPair.objects.filter(team__in=teams).values_list("code", flat=True))
+    codes = frozenset(RepPair.objects.filter(team__in=teams).values_list("code", flat=True))
     return ImportScope(ids, codes)
 
 
@@ -463,14 +460,14 @@ def team_for_update(user, pk: int):
 
 
 def rep_for_update(user, pk: int):
-    found = _org().SalesRep.objects.filter(team__in=organisation_teams(user), pk=pk).select_related("team").first()
+    found = SalesRep.objects.filter(team__in=organisation_teams(user), pk=pk).select_related("team").first()
     if found is None:
         raise Http404(_("No such rep in your scope."))
     return found
 
 
 def pair_for_update(user, pk: int):
-    found = _org().RepPair.objects.filter(team__in=organisation_teams(user), pk=pk).select_related("team").first()
+    found = RepPair.objects.filter(team__in=organisation_teams(user), pk=pk).select_related("team").first()
     if found is None:
         raise Http404(_("No such pair in your scope."))
     return found
@@ -495,7 +492,7 @@ def decision_scope(user) -> tuple[QuerySet, QuerySet]:
 
     A manager decides on the proposals of the teams they manage; nobody else decides.
     """
-    org = _org()
+    org = _sales_force()
     if not (user.is_authenticated and (user.is_superuser or MANAGER in user_roles(user))):
         return org.CustomerTarget.objects.none(), org.Action.objects.none()
     customers = Customer.objects.filter(pair__team__in=managed_teams(user)).values("id")

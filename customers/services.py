@@ -25,6 +25,7 @@ from config.money import cents_sql
 from . import policy, pyramid, selectors
 from .events import CustomersChanged, OrdersChanged, PyramidRecomputed, PyramidSettingsChanged
 from .models import Customer, CustomerPeriod, CustomerStatus, Order, OrderLine, Period, Product, ProductGroup
+from .organisation import pair_codes, portfolio_assignments_sync
 from .period_services import closed_period_message, closed_period_names, closed_periods_refuse
 
 Progress = Callable[[int], None] | None
@@ -239,8 +240,6 @@ def _customers_compare(chunk: pd.DataFrame, pairs: dict) -> tuple[pd.Series, pd.
 
 def customers_import(*, path: str | Path, acting_user=None, progress: Progress = None) -> ImportResult:
     """Upsert customers by external_id from a CSV/XLSX file; all or nothing."""
-    from salesforce_tasks.selectors import pair_codes  # reading another context's ids
-
     scope = policy.import_scope(acting_user, "customers")
     pairs = pair_codes()
     errors, seen = ErrorList(), {}
@@ -294,8 +293,6 @@ def customers_import(*, path: str | Path, acting_user=None, progress: Progress =
                     batch_size=2000,
                 )
         if result.created or result.updated:
-            from salesforce_tasks.services import portfolio_assignments_sync
-
             portfolio_assignments_sync(acting_user=acting_user)
             period_ids = list(Period.objects.values_list("id", flat=True))
             publish(CustomersChanged(period_ids=tuple(period_ids)))

@@ -800,15 +800,29 @@ def _scaled(amount: Decimal, pct: Decimal) -> Decimal:
 # --- targets ----------------------------------------------------------------------------------
 
 
-def customer_target_rows(*, period: Period, user, pending_only: bool = False, pp: PeriodPortfolio | None = None):
-    """Customer targets in the user's scope with the actual revenue, profit and level (3 queries)."""
+def customer_target_rows(
+    *,
+    period: Period,
+    user,
+    pending_only: bool = False,
+    pp: PeriodPortfolio | None = None,
+    target_ids: list[int] | None = None,
+):
+    """Customer targets in the user's scope with the actual revenue, profit and level, and a rep's
+    proposed change to an approved target with who proposed it and when (4 queries).
+
+    ``pending_only``: new targets proposed by a pair and approved ones with a change proposed.
+    ``target_ids``: only these targets (one row re-rendered after a decision)."""
     qs = CustomerTarget.objects.filter(period=period).select_related("customer")
     scope = customer_scope_ids(user)
     if scope is not None:
         qs = qs.filter(customer_id__in=scope)
     if pending_only:
-        qs = qs.filter(proposed_by_pair=True)
+        qs = qs.filter(Q(proposed_by_pair=True) | Q(proposal_pending=True))
+    if target_ids is not None:
+        qs = qs.filter(pk__in=target_ids)
     targets = list(qs.order_by("customer__name", "id"))
+    proposers = customer_target_proposers(target_ids=[t.id for t in targets if t.proposal_pending])
     results = (pp.results if pp else customer_results(period=period)).set_index("customer_id")
     rows = []
     for t in targets:
@@ -833,9 +847,44 @@ def customer_target_rows(*, period: Period, user, pending_only: bool = False, pp
                 "profit": profit,
                 "profit_progress": _progress(profit, t.target_profit),
                 "proposed_by_pair": t.proposed_by_pair,
+                "proposal_pending": t.proposal_pending,
+                "proposal": (
+                    {
+                        "target_level": t.proposal_level,
+                        "target_revenue": t.proposal_revenue,
+                        "target_profit": t.proposal_profit,
+                        **proposers.get(t.id, {"by": "", "when": None}),
+                    }
+                    if t.proposal_pending
+                    else None
+                ),
+                "proposal_level": t.proposal_level if t.proposal_pending else "",
+                "proposal_revenue": t.proposal_revenue if t.proposal_pending else None,
+                "proposal_profit": t.proposal_profit if t.proposal_pending else None,
             }
         )
     return rows
+
+
+def customer_target_proposers(*, target_ids: list[int]) -> dict[int, dict]:
+    """{target id: {"by": name, "when": datetime}} of the pending proposed change of each target: the
+    latest change in its history that left a proposal pending (1 query; none without ids)."""
+    if not target_ids:
+        return {}
+    found: dict[int, dict] = {}
+    history = (
+        CustomerTarget.history.filter(id__in=target_ids, proposal_pending=True)
+        .select_related("history_user", "history_user__sales_rep")
+        .order_by("id", "-history_date", "-history_id")
+    )
+    for row in history:
+        if row.id in found:
+            continue
+        user = row.history_user
+        rep = getattr(user, "sales_rep", None) if user is not None else None
+        by = rep.name if rep is not None else (user.get_full_name() or user.username) if user is not None else ""
+        found[row.id] = {"by": by, "when": row.history_date}
+    return found
 
 
 def _progress(actual: Decimal, target: Decimal | None) -> Decimal | None:

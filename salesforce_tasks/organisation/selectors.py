@@ -84,10 +84,10 @@ HISTORY_KINDS: dict[str, HistoryKind] = {
     k.code: k
     for k in (
         HistoryKind("customer", "customers.Customer", _("Customer and owner"), "name", _by_customer_self),
-        HistoryKind("team", "salesforce_tasks.Team", _("Team"), "name", _by_self_team),
-        HistoryKind("rep", "salesforce_tasks.SalesRep", _("Rep"), "name", _by_team),
-        HistoryKind("pair", "salesforce_tasks.RepPair", _("Pair"), "code", _by_team),
-        HistoryKind("assignment", "salesforce_tasks.PortfolioAssignment", _("Portfolio"), "start", _by_customer),
+        HistoryKind("team", "customers.Team", _("Team"), "name", _by_self_team),
+        HistoryKind("rep", "customers.SalesRep", _("Rep"), "name", _by_team),
+        HistoryKind("pair", "customers.RepPair", _("Pair"), "code", _by_team),
+        HistoryKind("assignment", "customers.PortfolioAssignment", _("Portfolio"), "start", _by_customer),
         HistoryKind("visit", "salesforce_tasks.Visit", _("Visit"), "date", _by_customer),
         HistoryKind("target", "salesforce_tasks.CustomerTarget", _("Customer target"), "customer_id", _by_customer),
         HistoryKind("team_target", "salesforce_tasks.TeamTarget", _("Team target"), "kind", _by_team),
