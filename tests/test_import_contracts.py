@@ -1,0 +1,24 @@
+"""The layers hold: ``lint-imports`` (import-linter, contracts in ``.importlinter``) passes.
+
+A new import that runs down-to-up between the apps (config <- customers <- accounting <- scenarios |
+salesforce_tasks), deferred imports included, or between scenarios and salesforce_tasks fails here
+with import-linter's report.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_contracts_are_kept():
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    done = subprocess.run(
+        [str(lint_imports), "--config", str(ROOT / ".importlinter"), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
