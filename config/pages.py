@@ -38,3 +38,12 @@ def chart(
     if links is not None:
         config["links"] = links
     return json.dumps(config)
+
+
+def undo_message(request, *, text: str, url: str) -> None:
+    """A success message ("Target deleted.") with an Undo button that POSTs to ``url`` (the restore
+    view, which checks the user again). The message is HTML rendered here, so it stays safe."""
+    from django.contrib import messages
+    from django.template.loader import render_to_string
+
+    messages.success(request, render_to_string("partials/undo.html", {"text": text, "url": url}, request=request))

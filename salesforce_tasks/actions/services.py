@@ -114,6 +114,29 @@ def action_transition(*, action: Action, state: str, acting_user, note: str = ""
     return locked
 
 
+def action_undo_drop(*, action: Action, acting_user) -> Action:
+    """Undo a drop: the action gets back the state, decision and notes it had before it was dropped
+    (from its history). Who may drop may undo: a manager, for a customer in their scope."""
+    _require_writer(acting_user, _("Finance can read actions but not change them."))
+    _require_scope(acting_user, action.customer_id)
+    if not user_roles(acting_user) & {MANAGER}:
+        raise PermissionDenied(_("Only a manager can agree to or drop an action; ask your manager."))
+    with transaction.atomic():
+        locked = Action.objects.select_for_update().get(pk=action.pk)
+        if locked.state != State.DROPPED:
+            raise ValidationError({"state": [_("This action is not dropped: there is nothing to undo.")]})
+        before = locked.history.exclude(state=State.DROPPED).order_by("-history_date", "-history_id").first()
+        if before is None:
+            raise ValidationError({"state": [_("This action has no state from before its drop to go back to.")]})
+        locked.state = before.state
+        locked.dropped_at = None
+        locked.decided_by_id = before.decided_by_id
+        locked.notes = before.notes
+        locked._history_user = acting_user
+        locked.save()
+    return locked
+
+
 def _check_transition(action: Action, state: str, user) -> None:
     current = State(action.state)
     if current in (State.DONE, State.DROPPED):

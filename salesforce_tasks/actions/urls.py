@@ -10,4 +10,5 @@ urlpatterns = [
     path("propose/", views.propose, name="propose"),
     path("preview/", views.preview, name="preview"),
     path("<int:pk>/transition/", views.transition, name="transition"),
+    path("<int:pk>/undo-drop/", views.undo_drop, name="undo_drop"),
 ]

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from config.export import EXPORT_FORMATS, table_response
+from config.pages import undo_message
 from config.roles import MANAGER, REP, require_role, user_roles
 from customers.models import Customer, Period
 from customers.policy import customer_scope
@@ -264,15 +265,49 @@ def transition(request, pk: int):
     if not request.htmx:
         if error:
             messages.error(request, error)
+        elif action.state == Action.State.DROPPED:
+            undo_message(
+                request,
+                text=_("Action %(action)s: %(state)s.") % _transition_names(action),
+                url=reverse("actions:undo_drop", args=[action.pk]),
+            )
         else:
             messages.success(request, _("Action %(action)s: %(state)s.") % _transition_names(action))
         return redirect(f"{reverse('actions:board')}?period={action.period.name}")
+    dropped = not error and action.state == Action.State.DROPPED
+    return _row_response(request, action, error=error, undo_drop=dropped)
+
+
+def _row_response(request, action: Action, *, error: str, undo_drop: bool = False):
+    """The action's row drawn again; after a drop it carries an Undo button, so then only the tiles and
+    suggestions draw themselves again (actionDropped), not the list holding the row."""
     row = selectors.action_rows(selectors.action_list(user=request.user).filter(pk=action.pk))[0]
-    context = {"a": row, "row_error": error, **_roles(request.user)}
+    context = {"a": row, "row_error": error, "undo_drop": undo_drop, **_roles(request.user)}
     response = render(request, f"{TEMPLATE_BOARD}#action_row", context)
     if not error:
-        response["HX-Trigger"] = "actionsChanged"  # the tiles and lists draw themselves again
+        response["HX-Trigger"] = "actionDropped" if undo_drop else "actionsChanged"
     return response
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def undo_drop(request, pk: int):
+    """The Undo after a drop: the action gets back its state from before (managers, scoped like the drop)."""
+    require_role(request.user, REP, MANAGER)
+    action = get_object_or_404(selectors.action_list(user=request.user), pk=pk)
+    error = ""
+    try:
+        action = services.action_undo_drop(action=action, acting_user=request.user)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("Action %(action)s: %(state)s.") % _transition_names(action))
+        return redirect(f"{reverse('actions:board')}?period={action.period.name}")
+    return _row_response(request, action, error=error)
 
 
 def _transition_names(action: Action) -> dict:
