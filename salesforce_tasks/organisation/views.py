@@ -24,7 +24,7 @@ from customers.models import Period
 from .. import services as sales_services
 from ..actions.services import action_transition
 from ..models import Action, RepPair, SalesRep
-from ..views import roles_required
+from ..views.common import roles_required
 from . import periods, selectors, services
 from .forms import (
     DeactivateForm,

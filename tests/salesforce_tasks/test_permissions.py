@@ -6,7 +6,7 @@ parameter cannot be tied to a model, and:
 
 1. anonymous: pages redirect to the login page, the API answers 401/403;
 2. a rep on a page or endpoint that declares it is not for reps answers 403. Declared means:
-   ``required_roles`` on the view (``salesforce_tasks.views.roles_required``), ``read_roles`` on a
+   ``required_roles`` on the view (``salesforce_tasks.views.common.roles_required``), ``read_roles`` on a
    DRF view (``config.roles.RolePermission``), or the roles of the menu entry
    (``config.context_processors.MENU``);
 3. a rep (and a manager) asking for an object of another team gets 404 (403 where the view is not
