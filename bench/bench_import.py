@@ -201,7 +201,7 @@ def child(args) -> None:
     import django.db.backends.utils as db_utils
     from django.test.utils import CaptureQueriesContext
 
-    import customers.services as services
+    import customers.services.order_import as services
 
     spans = c.Spans()
     before = _table_fingerprint()

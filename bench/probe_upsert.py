@@ -4,7 +4,7 @@
 
 Supports a finding of bench_import.py: ``customers.services.orders_import`` writes every line with
 ``cursor.executemany(line_sql, ...)`` (``INSERT ... ON CONFLICT (order_id, line_no) DO UPDATE ...
-WHERE changed``). This probe writes the same rows (same SQL, from ``customers.services._upsert_sql``)
+WHERE changed``). This probe writes the same rows (same SQL, from ``customers.services.order_import._upsert_sql``)
 into the real table both ways, first into an empty table, then again (nothing changes):
 
 A. executemany, as the import does;
@@ -48,7 +48,7 @@ def main() -> None:
     from django.db import connection, transaction
 
     from customers.models import Period
-    from customers.services import _upsert_sql
+    from customers.services.order_import import _upsert_sql
 
     rng = np.random.default_rng(7)
     period = Period.objects.create(name=2025, start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))

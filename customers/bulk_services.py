@@ -25,7 +25,8 @@ from config.eventbus import publish
 from . import selectors
 from .events import CustomersChanged, OrdersChanged
 from .models import Customer, CustomerStatus, Order, OrderLine, Period, Product, ProductGroup
-from .services import _decimal_text, fiscal_year_of, periods_for_write, periods_from
+from .services import fiscal_year_of, periods_for_write, periods_from
+from .services.order_import import _decimal_text
 
 BATCH = 5000
 
