@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from config.roles import FINANCE, MANAGER, REP
@@ -27,6 +28,18 @@ def _eager_celery(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test ends in the default language.
+
+    A request through the test client runs in the test's thread, and Django's LocaleMiddleware
+    activates the request's language there without deactivating it afterwards: after a page asked
+    in Dutch, the next test (its gettext, its choice labels) ran in Dutch.
+    """
+    yield
+    translation.deactivate()
 
 
 def make_user(username: str, role: str | None) -> User:

@@ -125,7 +125,9 @@ def customer_detail(request, pk: int):
     if tab not in by_key:
         raise Http404(_("This customer page has no tab '%(tab)s'.") % {"tab": tab})
     period_name = request.GET.get("period") or ""
-    if period_name and selectors.period_get(name=period_name) is None:
+    # The period the tabs show: the asked one, else the default one (as the tabs' partials pick it).
+    shown_period = selectors.period_get(name=period_name)
+    if period_name and shown_period is None:
         raise Http404(_("Unknown period %(name)s.") % {"name": period_name})
     history = _history_rows(customer)
     if fmt := _export_format(request):
@@ -142,6 +144,7 @@ def customer_detail(request, pk: int):
         "tab": active,
         "panel_url": active.get("partial_url", "") + _query(period=period_name or None),
         "period_name": period_name,
+        "shown_period": shown_period,
         "current": current,
         "current_level_label": level_labels().get(current["level"], current["level"]) if current else "",
     }

@@ -2,14 +2,17 @@
 
 When chromium is missing the tests are reported as skipped with the reason (and .ci/run fails
 on that); they never pass silently. Every page load fails the test on a console error or a
-failed network request. Screenshots go to artifacts/screenshots/.
+failed network request, except a refusal the test announces (``problems.expect_refusal``).
+Screenshots go to artifacts/screenshots/.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -28,19 +31,72 @@ def chromium():
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()
 
 
+#: Chrome's console line for a response with an error status (its location is the resource's URL).
+FAILED_RESOURCE = re.compile(r"^Failed to load resource: the server responded with a status of (\d{3})\b")
+
+
 class PageProblems:
+    """What went wrong on a page since the last check: console errors, page errors, failed requests
+    and responses with an error status. A test may announce one refusal it provokes on purpose
+    (:meth:`expect_refusal`); nothing else is let through."""
+
     def __init__(self):
         self.items: list[str] = []
+        self.expected: list[dict] = []
+
+    def expect_refusal(self, *, method: str, path: str, status: int) -> None:
+        """The next check lets through exactly this response (and Chrome's console line about it),
+        e.g. a form POST the page answers with 400 while it shows the errors; the check fails if
+        it did not happen. One check consumes it, so a later submission must succeed again."""
+        self.expected.append({"method": method.upper(), "path": path, "status": status, "seen": False})
+
+    def _expected(self, *, method: str | None, url: str, status: int) -> dict | None:
+        path = urlsplit(url).path
+        for e in self.expected:
+            if e["path"] == path and e["status"] == status and method in (None, e["method"]):
+                return e
+        return None
+
+    def on_console(self, message) -> None:
+        if message.type != "error":
+            return
+        failed = FAILED_RESOURCE.match(message.text)
+        if failed and self._expected(method=None, url=message.location.get("url", ""), status=int(failed[1])):
+            return
+        self.items.append(f"console {message.type}: {message.text} ({message.location.get('url', '')})")
+
+    def on_response(self, response) -> None:
+        if response.status < 400:
+            return
+        expected = self._expected(method=response.request.method, url=response.url, status=response.status)
+        if expected:
+            expected["seen"] = True
+            return
+        self.items.append(f"HTTP {response.status}: {response.request.method} {response.url}")
 
     def check(self) -> None:
-        problems, self.items = self.items, []
+        missing = [
+            f"expected HTTP {e['status']} for {e['method']} {e['path']} did not happen"
+            for e in self.expected
+            if not e["seen"]
+        ]
+        problems, self.items, self.expected = self.items + missing, [], []
         assert not problems, "browser problems:\n" + "\n".join(problems)
 
 
@@ -49,12 +105,18 @@ def new_page(chromium, *, phone: bool = False):
     context = chromium.new_context(viewport=viewport, is_mobile=phone, has_touch=phone, locale="en-US")
     page = context.new_page()
     problems = PageProblems()
-    page.on("console", lambda m: problems.items.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("console", problems.on_console)
     page.on("pageerror", lambda e: problems.items.append(f"page error: {e}"))
     # ERR_ABORTED is a request the page itself cancelled (a navigation, an htmx hx-sync replace).
-    page.on("requestfailed", lambda r: problems.items.append(f"request failed: {r.url} {r.failure}")
-            if "ERR_ABORTED" not in (r.failure or "") else None)
-    page.on("response", lambda r: problems.items.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    page.on(
+        "requestfailed",
+        lambda r: (
+            problems.items.append(f"request failed: {r.url} {r.failure}")
+            if "ERR_ABORTED" not in (r.failure or "")
+            else None
+        ),
+    )
+    page.on("response", problems.on_response)
     page.set_default_timeout(15_000)
     return page, problems
 
