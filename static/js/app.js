@@ -8,6 +8,8 @@
       config.options = config.options || {};
       config.options.maintainAspectRatio = false;
       config.options.animation = false;
+      // Numbers on the axes and in tooltips in the page's language (2.000 in Dutch), not the browser's.
+      config.options.locale = config.options.locale || document.documentElement.lang || undefined;
       // "links": one URL per label; a click on a bar (or its label's column) opens it.
       var links = config.links;
       delete config.links;

@@ -10,15 +10,13 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests import role_pages
 from tests.browser.conftest import login, new_page
+from tests.role_pages import ROLES
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
 
-ROLES = {"rep": ("rep1", "demo-rep"), "manager": ("manager", "demo-manager"), "finance": ("finance", "demo-finance")}
-#: Route prefixes that are not pages of the product (API, admin, login, language switch).
-NOT_PAGES = ("api/", "admin/", "accounts/", "i18n/")
 #: The phone is 390 px wide. In mobile emulation window.innerWidth grows with a page that is too
 #: wide (the browser zooms out), so the width is the device's, not the window's.
 PHONE_WIDTH = 390
@@ -44,45 +42,13 @@ WIDEST = """() => {
 }"""
 
 
-def page_routes() -> list[str]:
-    """Paths of every route without parameters, from the URLconf."""
-    paths: list[str] = []
-
-    def walk(patterns, prefix: str) -> None:
-        for p in patterns:
-            route = str(p.pattern)
-            if "<" in route or route.startswith("^"):
-                continue
-            if isinstance(p, URLResolver):
-                walk(p.url_patterns, prefix + route)
-            elif isinstance(p, URLPattern):
-                paths.append("/" + prefix + route)
-
-    walk(get_resolver().url_patterns, "")
-    return sorted({p for p in paths if not p[1:].startswith(NOT_PAGES)})
-
-
 def pages_of(username: str) -> list[str]:
-    """The routes that answer this user's GET with a whole HTML page."""
+    """The routes that answer this user's GET with a whole HTML page (tests/role_pages.py)."""
     from django.contrib.auth.models import User
 
     client = Client()
     client.force_login(User.objects.get(username=username), backend="django.contrib.auth.backends.ModelBackend")
-    pages = []
-    for path in page_routes():
-        response = client.get(path)
-        if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
-            if b"<html" in response.content:
-                pages.append(path)
-    customer = re.search(rb'href="(/customers/\d+/)', client.get("/customers/").content)
-    if customer is None:
-        customer = re.search(rb'href="(/customers/\d+/)', client.get("/sales/").content)
-    if customer:
-        url = customer.group(1).decode()
-        html = client.get(url).content.decode()
-        pages.append(url)
-        pages += [f"{url}?tab={t}" for t in re.findall(r'data-tab="(\w+)"', html) if t != "overview"]
-    return pages
+    return role_pages.pages_of(client)
 
 
 def test_the_url_list_finds_the_pages_of_each_role(demo_world):
