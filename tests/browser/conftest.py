@@ -100,9 +100,14 @@ class PageProblems:
         assert not problems, "browser problems:\n" + "\n".join(problems)
 
 
+#: Browser contexts the running test opened; closed when its demo world ends (see demo_world).
+OPEN_CONTEXTS: list = []
+
+
 def new_page(chromium, *, phone: bool = False):
     viewport = {"width": 390, "height": 844} if phone else {"width": 1366, "height": 900}
     context = chromium.new_context(viewport=viewport, is_mobile=phone, has_touch=phone, locale="en-US")
+    OPEN_CONTEXTS.append(context)
     page = context.new_page()
     problems = PageProblems()
     page.on("console", problems.on_console)
@@ -142,4 +147,10 @@ def demo_world(transactional_db, live_server):
     from django.core.management import call_command
 
     call_command("load_demo", customers=150, seed=7, verbosity=0)
-    return live_server.url
+    yield live_server.url
+    # Close the test's pages before its database is flushed and, at the end, the server stops: left
+    # open, they kept polling (the progress widget) into the next test's data, and their keep-alive
+    # connections were closed by the server's threads after the server stopped sharing the
+    # in-memory SQLite connection with them (DatabaseError in process_request_thread).
+    while OPEN_CONTEXTS:
+        OPEN_CONTEXTS.pop().close()
