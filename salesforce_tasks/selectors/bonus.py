@@ -14,9 +14,7 @@ from customers.policy import (  # who sees what: one place
 )
 
 from .. import bonus
-from ..models import (
-    BonusKpi,
-)
+from ..models import BonusKpi
 from .common import ACTIVE_LEVELS, CENT, LEVEL_RANK, OTHER_LEVEL_RANK
 from .results import PeriodPortfolio, period_portfolio
 

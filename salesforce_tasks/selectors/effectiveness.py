@@ -15,9 +15,7 @@ from customers.policy import (  # who sees what: one place
 )
 
 from .. import portfolio
-from ..models import (
-    Visit,
-)
+from ..models import Visit
 from .common import CENT
 from .results import PeriodPortfolio, period_portfolio, rep_results
 from .visits import last_visits

@@ -13,10 +13,7 @@ from config.money import cents_sql, sum_cents
 from customers.models import Customer, Period
 
 from .. import portfolio
-from ..models import (
-    CustomerTarget,
-    Visit,
-)
+from ..models import CustomerTarget, Visit
 from .results import PeriodPortfolio
 from .visits import last_visits, visit_norms
 

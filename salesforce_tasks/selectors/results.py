@@ -20,12 +20,7 @@ from customers.policy import (  # who sees what: one place
 )
 
 from .. import portfolio
-from ..models import (
-    PortfolioAssignment,
-    RepPair,
-    SalesRep,
-    Team,
-)
+from ..models import PortfolioAssignment, RepPair, SalesRep, Team
 from .common import period_previous
 
 RESULT_COLUMNS = (

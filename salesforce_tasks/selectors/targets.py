@@ -15,10 +15,7 @@ from customers.policy import (  # who sees what: one place
     teams_for_user,
 )
 
-from ..models import (
-    CustomerTarget,
-    TeamTarget,
-)
+from ..models import CustomerTarget, TeamTarget
 from .common import ACTIVE_LEVELS, CENT, LEVEL_RANK, OTHER_LEVEL_RANK, period_previous
 from .results import PeriodPortfolio, customer_results
 

@@ -13,11 +13,7 @@ from customers.policy import (  # who sees what: one place
 )
 
 from .. import portfolio
-from ..models import (
-    SalesRep,
-    Visit,
-    VisitNorm,
-)
+from ..models import SalesRep, Visit, VisitNorm
 
 
 def visit_drivers(*, period) -> pd.DataFrame:
