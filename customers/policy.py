@@ -29,8 +29,10 @@ no role         nothing: every page answers with a     nothing
                 page that says so, the API with 403
 ==============  =====================================  ==========================================
 
-Reaching ``salesforce_tasks.models`` from here is accepted for now: the organisation (teams, pairs,
-reps) will move into this core app.
+The core imports no app above it: the sales force, accounting and scenarios scope their own rows by
+passing their querysets to the primitives here (``scoped_rows``, ``row_in_scope``, ``row_for_update``,
+``team_rows``, ``managed_team_row``, ``bonus_rows``, ``decision_rows``); the sales force's bindings
+are ``salesforce_tasks/scopes.py``.
 """
 
 from __future__ import annotations
@@ -47,12 +49,6 @@ from config.roles import FINANCE, INTEGRATION, MANAGER, REP, user_roles
 from .models import Customer, Order, RepPair, SalesRep, Team
 
 # --- the organisation -------------------------------------------------------------------------
-
-
-def _sales_force():
-    from salesforce_tasks import models  # the sales force's records: visits, targets, KPIs, actions
-
-    return models
 
 
 def sees_everything(user) -> bool:
@@ -233,67 +229,57 @@ def may_write_erp(user) -> bool:
     return writes_everything(user) or MANAGER in user_roles(user)
 
 
-# --- the sales force: visits, targets, KPIs, actions ------------------------------------------
+# --- rows of the apps above the core, by their owner (the apps pass their querysets in) -------
+#
+# The rules live here; the apps above the core (the sales force's visits, targets, team targets,
+# KPIs and actions; accounting's invoices; scenarios' surveys) pass their own querysets, so the core
+# never imports them. ``scoped_rows`` and ``row_for_update`` above cover rows linked to a customer.
 
 
-def visit_scope(user) -> QuerySet:
-    return scoped_rows(user, _sales_force().Visit.objects.all())
+def row_in_scope(user, queryset: QuerySet, *, field: str = "customer", **lookup):
+    """The one row of ``queryset`` matching ``lookup`` whose customer the user may READ; else 404.
 
-
-def visit_for_update(user, pk: int):
-    """A visit in the user's scope (the service decides whether this user may change it); else 404."""
-    found = visit_scope(user).filter(pk=pk).first()
+    For rows the owning app's service then decides on (a visit, a customer target, an action).
+    """
+    found = scoped_rows(user, queryset, field=field).filter(**lookup).first()
     if found is None:
-        raise Http404(_("No such visit in your scope."))
+        raise Http404(_("Not found in your scope."))
     return found
 
 
-def customer_target_scope(user) -> QuerySet:
-    return scoped_rows(user, _sales_force().CustomerTarget.objects.all())
+def team_rows(user, queryset: QuerySet, *, field: str = "team") -> QuerySet:
+    """Rows of ``queryset`` belonging to a team (by ``field``) the user sees (``teams_for_user``)."""
+    return queryset.filter(**{f"{field}__in": teams_for_user(user)})
 
 
-def customer_target_for_update(user, pk: int):
-    found = customer_target_scope(user).filter(pk=pk).first()
+def managed_team_row(user, queryset: QuerySet, *, fields: Iterable[str] = ("team",), **lookup):
+    """The one row matching ``lookup`` that belongs, by any of ``fields`` (``"team"``, ``"pair__team"``,
+    ...), to a team the user manages (``managed_teams``); else 404."""
+    teams = managed_teams(user)
+    q = Q(pk__in=[])
+    for field in fields:
+        q |= Q(**{f"{field}__in": teams})
+    found = queryset.filter(q, **lookup).first()
     if found is None:
-        raise Http404(_("No such target in your scope."))
+        raise Http404(_("Not found in your scope."))
     return found
 
 
-def team_target_scope(user) -> QuerySet:
-    return _sales_force().TeamTarget.objects.filter(team__in=teams_for_user(user))
-
-
-def team_target_for_update(user, pk: int):
-    found = _sales_force().TeamTarget.objects.filter(team__in=managed_teams(user), pk=pk).first()
-    if found is None:
-        raise Http404(_("No such team target in your scope."))
-    return found
-
-
-def bonus_kpi_scope(user) -> QuerySet:
-    """KPIs of the pairs and reps the user sees (a rep: their pair's and their own, not the partner's)."""
-    return _sales_force().BonusKpi.objects.filter(
-        Q(pair__in=pairs_for_user(user)) | Q(rep__in=bonus_reps_for_user(user))
+def bonus_rows(user, queryset: QuerySet, *, pair_field: str = "pair", rep_field: str = "rep") -> QuerySet:
+    """Rows of a pair's or a rep's bonus figures the user sees: the pairs of ``pairs_for_user`` and the
+    reps of ``bonus_reps_for_user`` (a rep: their pair's and their own, never the partner's)."""
+    return queryset.filter(
+        Q(**{f"{pair_field}__in": pairs_for_user(user)}) | Q(**{f"{rep_field}__in": bonus_reps_for_user(user)})
     )
 
 
-def bonus_kpi_for_update(user, pk: int):
-    teams = managed_teams(user)
-    found = _sales_force().BonusKpi.objects.filter(Q(pair__team__in=teams) | Q(rep__team__in=teams), pk=pk).first()
-    if found is None:
-        raise Http404(_("No such bonus KPI in your scope."))
-    return found
-
-
-def action_scope(user) -> QuerySet:
-    return scoped_rows(user, _sales_force().Action.objects.all())
-
-
-def action_for_update(user, pk: int):
-    found = action_scope(user).filter(pk=pk).first()
-    if found is None:
-        raise Http404(_("No such action in your scope."))
-    return found
+def decision_rows(user, queryset: QuerySet, *, field: str = "customer") -> QuerySet:
+    """Rows (proposals) the user decides on: those of the customers of the teams the user manages;
+    nobody else decides. The owning app narrows them to what is proposed (``decision_scope``)."""
+    if not (user.is_authenticated and (user.is_superuser or MANAGER in user_roles(user))):
+        return queryset.none()
+    customers = Customer.objects.filter(pair__team__in=managed_teams(user)).values("id")
+    return queryset.filter(**{f"{field}_id__in": customers})
 
 
 # --- reports, exports, imports ----------------------------------------------------------------
@@ -485,22 +471,6 @@ def user_scope(user) -> QuerySet:
     if MANAGER in user_roles(user):
         return users.filter(Q(sales_rep__team__in=managed_teams(user)) | Q(pk=user.pk)).distinct()
     return users.none()
-
-
-def decision_scope(user) -> tuple[QuerySet, QuerySet]:
-    """What is "waiting for me": (proposed customer targets, proposed actions) the user may decide on.
-
-    A manager decides on the proposals of the teams they manage; nobody else decides.
-    """
-    org = _sales_force()
-    if not (user.is_authenticated and (user.is_superuser or MANAGER in user_roles(user))):
-        return org.CustomerTarget.objects.none(), org.Action.objects.none()
-    customers = Customer.objects.filter(pair__team__in=managed_teams(user)).values("id")
-    targets = org.CustomerTarget.objects.filter(
-        Q(proposed_by_pair=True) | Q(proposal_pending=True), customer_id__in=customers
-    )
-    actions = org.Action.objects.filter(state=org.Action.State.PROPOSED, customer_id__in=customers)
-    return targets, actions
 
 
 def may_read_history_log(user) -> bool:

@@ -22,7 +22,7 @@ from config.roles import FINANCE, MANAGER, REP, RolePermission
 from customers import policy
 from customers.models import Customer, Level, Period
 
-from . import bonus, selectors, services
+from . import bonus, scopes, selectors, services
 from .models import BonusKpi, CustomerTarget, RepPair, SalesRep, Team, TeamTarget, Visit
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -273,7 +273,7 @@ class CustomerTargetViewSet(ServiceModelViewSet):
     search_fields = ["customer__name", "customer__external_id"]
 
     def get_queryset(self):
-        return policy.customer_target_scope(self.request.user).select_related("customer", "period")
+        return scopes.customer_target_scope(self.request.user).select_related("customer", "period")
 
     def write(self, data, instance=None):
         user = self.request.user
@@ -481,7 +481,7 @@ class BonusKpiViewSet(ServiceModelViewSet):
     ordering = ["id"]
 
     def get_queryset(self):
-        return policy.bonus_kpi_scope(self.request.user).select_related("period", "rep", "pair")
+        return scopes.bonus_kpi_scope(self.request.user).select_related("period", "rep", "pair")
 
     def write(self, data, instance=None):
         values = {k: v for k, v in data.items() if k != "period"}

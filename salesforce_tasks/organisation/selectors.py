@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from config.roles import MANAGER, ROLE_LABELS, user_roles
 from customers import policy
 
+from .. import scopes
 from ..models import RepPair, SalesRep
 
 LOG_LIMIT = 200
@@ -245,7 +246,7 @@ def _readable(user, model) -> QuerySet:
 
     from ..models import Team
 
-    scopes = {
+    readers = {
         Customer: policy.customer_scope,
         RepPair: policy.pairs_for_user,
         SalesRep: policy.reps_for_user,
@@ -253,7 +254,7 @@ def _readable(user, model) -> QuerySet:
         get_user_model(): policy.user_scope,
         Period: lambda _user: Period.objects.all(),
     }
-    scope = scopes.get(model)
+    scope = readers.get(model)
     return scope(user) if scope is not None else model._default_manager.none()
 
 
@@ -291,7 +292,7 @@ def waiting_counts(user) -> dict[str, int]:
     """{"targets": n, "actions": m, "total": n + m} of the proposals the user decides on (2 queries)."""
     if not (user.is_authenticated and (user.is_superuser or MANAGER in user_roles(user))):
         return {"targets": 0, "actions": 0, "total": 0}
-    targets, actions = policy.decision_scope(user)
+    targets, actions = scopes.decision_scope(user)
     t, a = targets.count(), actions.count()
     return {"targets": t, "actions": a, "total": t + a}
 
@@ -302,7 +303,7 @@ def waiting_total(user) -> int:
 
 
 def waiting_rows(user) -> dict[str, list]:
-    targets, actions = policy.decision_scope(user)
+    targets, actions = scopes.decision_scope(user)
     return {
         "targets": list(targets.select_related("customer", "customer__pair", "period").order_by("customer__name")),
         "actions": list(actions.select_related("customer", "customer__pair", "period", "proposed_by")),

@@ -21,6 +21,7 @@ from config.roles import FINANCE, MANAGER, ROLE_LABELS, ROLES
 from customers import policy
 from customers.models import Period
 
+from .. import scopes
 from .. import services as sales_services
 from ..actions.services import action_transition
 from ..models import Action, RepPair, SalesRep
@@ -361,7 +362,7 @@ def decide(request, kind: str, pk: int, decision: str):
     """Approve or reject one proposal inline; htmx swaps the row for the decision (who, when)."""
     if decision not in ("approve", "reject") or kind not in ("target", "action"):
         raise Http404(_("Not found."))
-    targets, actions = policy.decision_scope(request.user)
+    targets, actions = scopes.decision_scope(request.user)
     obj = (targets if kind == "target" else actions).filter(pk=pk).first()
     if obj is None:
         raise Http404(_("Nothing waiting here for you."))

@@ -17,7 +17,7 @@ from config.pages import undo_message
 from config.roles import MANAGER, REP, user_roles
 from customers import policy
 
-from .. import selectors, services
+from .. import scopes, selectors, services
 from ..forms import (
     CustomerTargetForm,
     TeamTargetForm,
@@ -153,7 +153,7 @@ def target_edit(request, customer_id: int):
 def _target_row_context(request, period) -> dict:
     """What a row of the customer targets table needs besides the row: who may do what on it."""
     roles = user_roles(request.user)
-    decidable, _actions = policy.decision_scope(request.user)
+    decidable, _actions = scopes.decision_scope(request.user)
     return {
         "period": period,
         "is_manager": MANAGER in roles or request.user.is_superuser,
@@ -183,7 +183,7 @@ def target_reject(request, target_id: int):
 
 def _target_decide(request, target_id: int, *, approve: bool):
     """Decide on one target; htmx gets its row of the targets table back (or a row saying it went)."""
-    target = policy.customer_target_for_update(request.user, target_id)  # 404 outside the user's scope
+    target = scopes.customer_target_for_update(request.user, target_id)  # 404 outside the user's scope
     period, customer = target.period, target.customer
     names = {"customer": customer.name}
     error = done = ""
