@@ -127,7 +127,8 @@ def test_log_a_visit_through_the_form(rep_client, sales_force, django_capture_on
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"date": "2999-01-01"}, "in the future"),
+        ({"date": (dt.date.today() + dt.timedelta(days=3)).isoformat()}, "in the future"),
+        ({"date": "2999-01-01"}, "lies outside 2000-01-01"),  # the date window comes first
         ({"minutes": "0"}, "greater than or equal to 1"),
         ({"minutes": "1441"}, "less than or equal to 1440"),
         ({"customer": "C4"}, "not in your portfolio"),
