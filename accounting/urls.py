@@ -13,6 +13,7 @@ urlpatterns = [
     path("pools/<int:pk>/delete/", views.pool_delete, name="pool_delete"),
     path("pools/<int:pk>/history/", views.pool_history, name="pool_history"),
     path("pools/<int:pk>/history/<int:history_id>/revert/", views.pool_revert, name="pool_revert"),
+    path("concentration/", views.concentration, name="concentration"),  # was /customers/concentration/
     path("profit/", views.profit, name="profit"),
     path("profit/loss-making/", views.profit_lossmaking, name="profit_lossmaking"),
     path("customers/<int:pk>/waterfall/", views.customer_waterfall, name="customer_waterfall"),

@@ -11,7 +11,7 @@ MENU = [
     ("customers:pyramid", _("Pyramid"), (MANAGER, FINANCE)),
     ("customers:migration", _("Migration"), (MANAGER, FINANCE)),
     ("customers:retention", _("Retention"), (MANAGER, FINANCE)),
-    ("customers:concentration", _("80/20"), (MANAGER, FINANCE)),
+    ("accounting:concentration", _("80/20"), (MANAGER, FINANCE)),
     ("customers:list", _("Customers"), (REP, MANAGER, FINANCE)),
     ("accounting:pools", _("Cost pools"), (FINANCE, MANAGER)),
     ("accounting:profit", _("Profit"), (MANAGER, FINANCE)),

@@ -78,7 +78,7 @@ RULES: dict[str, Rule] = {
     "customers:pyramid": R("mf", "m"),
     "customers:migration": R("mf"),
     "customers:retention": R("mf"),
-    "customers:concentration": R("mf"),
+    "customers:concentration_moved": R("mf"),  # redirects to accounting:concentration
     "customers:import": R("mf", "mf"),
     "customers:import_example": R("mf"),
     "customers:detail": R("rmf", scoped=True),
@@ -92,6 +92,7 @@ RULES: dict[str, Rule] = {
     "api-cost-pools-revert": R("mf", "f"),
     "api-invoices-list": R("mf"),
     "api-invoices-detail": R("mf", scoped=True),
+    "accounting:concentration": R("mf"),
     "accounting:pools": R("mf", "f"),
     "accounting:pool_create": R("f", "f"),
     "accounting:pool_validate": R("f", "f"),

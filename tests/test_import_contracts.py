@@ -22,3 +22,23 @@ def test_import_contracts_are_kept():
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+#: The back-arrows still ignored (issue 16, README "Layers": not yet one way). The list only shrinks:
+#: an arrow fixed is deleted here and in ``.importlinter``; a new ignore fails this test.
+STILL_IGNORED = {
+    "customers.selectors -> accounting.models",
+    "customers.reports -> accounting.selectors",
+}
+
+
+def test_no_new_import_is_ignored():
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter")
+    ignored = set()
+    for section in config.sections():
+        lines = config[section].get("ignore_imports", "").splitlines()
+        ignored |= {line.strip() for line in lines if line.strip() and not line.strip().startswith("#")}
+    assert ignored <= STILL_IGNORED, sorted(ignored - STILL_IGNORED)

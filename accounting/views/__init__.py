@@ -1,10 +1,12 @@
-"""Pages of customer based accounting: cost pools (finance), profit (managers), the customer waterfall.
+"""Pages of customer based accounting: cost pools (finance), profit (managers), the customer waterfall,
+the 80/20 page.
 
 Every view parses input, checks the role, calls a selector or service and renders a full page
 or, for htmx, the partial named in its template (``"accounting/page.html#partial"``).
 One module per page area; this package names the views the URLconf mounts.
 """
 
+from .concentration import concentration
 from .pools import (
     interest_rate_update,
     pool_create,
@@ -23,6 +25,7 @@ from .waterfall import customer_waterfall
 from .why import why_text
 
 __all__ = [
+    "concentration",
     "customer_url",
     "customer_waterfall",
     "interest_rate_update",

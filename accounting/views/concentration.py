@@ -1,4 +1,8 @@
-"""The 80/20 page: revenue and profit concentration, the Pareto and whale curves."""
+"""The 80/20 page: revenue and profit concentration, the Pareto and whale curves.
+
+It needs profit, so it lives here, above the core (issue 16); the old address
+``/customers/concentration/`` sends managers and finance on to it.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from config import pages
 from config.export import table_response
 from config.roles import FINANCE, MANAGER, require_role
+from customers import pages as core_pages
+from customers import reports
+from customers.selectors import period_list
 
-from .. import reports, selectors
-from .levels import _chart, _chosen_period, _export_format, _query
+from ..selectors import period_totals  # the one source of a period's totals
 
 CURVE_POINTS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0)
 CONCENTRATION_COLUMNS = [("label", gettext_lazy("Figure")), ("value", gettext_lazy("Value"))]
@@ -76,13 +83,11 @@ def _concentration_figures(c: dict) -> list[dict]:
 @require_GET
 def concentration(request):
     require_role(request.user, MANAGER, FINANCE)
-    period = _chosen_period(request)
-    context = {"periods": selectors.period_list(), "period": period}
+    period = core_pages.chosen_period(request)
+    context = {"periods": period_list(), "period": period}
     if period is None:
-        return render(request, "customers/concentration.html", context)
+        return render(request, "accounting/concentration.html", context)
     figures = reports.concentration_report(period=period.name)
-    from accounting.selectors import period_totals  # the one source of a period's totals
-
     context["totals"] = period_totals(period=period)
     curves = reports.concentration_curves(period=period.name)
     table = _concentration_figures(figures)
@@ -95,7 +100,7 @@ def concentration(request):
             strict=True,
         )
     ]
-    if fmt := _export_format(request):
+    if fmt := pages.export_format(request):
         if request.GET.get("table") == "curve":
             return table_response(rows=points, columns=CURVE_COLUMNS, filename=f"curves-{period.name}", fmt=fmt)
         return table_response(
@@ -126,7 +131,7 @@ def concentration(request):
                 "pointRadius": 0,
             }
         )
-    chart_json = _chart(
+    chart_json = pages.chart(
         "line",
         [],
         datasets,
@@ -144,7 +149,7 @@ def concentration(request):
         points=points,
         has_whale=bool(curves["whale"]),
         chart_json=chart_json,
-        export_query=_query(period=period.name),
-        curve_query=_query(period=period.name, table="curve"),
+        export_query=pages.query_string(period=period.name),
+        curve_query=pages.query_string(period=period.name, table="curve"),
     )
-    return render(request, "customers/concentration.html", context)
+    return render(request, "accounting/concentration.html", context)

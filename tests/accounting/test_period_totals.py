@@ -73,7 +73,7 @@ def test_every_page_shows_the_same_period_totals_or_says_its_base(small_dataset,
     assert 'data-base="period"' in profit.content.decode()
 
     # 80/20: shares over the active customers; total profit is the period's and the page says the base.
-    concentration = _page(client, "customers:concentration", period=2025)
+    concentration = _page(client, "accounting:concentration", period=2025)
     figures = concentration.context["figures"]
     assert figures["total_profit"] == total_profit and figures["active_profit"] == euros(active["profit_cents"])
     assert figures["active_customers"] == totals["customers"]

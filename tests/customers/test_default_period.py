@@ -17,7 +17,7 @@ from salesforce_tasks import selectors as sales_selectors
 PAGES = [
     "customers:dashboard",
     "customers:pyramid",
-    "customers:concentration",
+    "accounting:concentration",
     "accounting:pools",
     "accounting:profit",
     "scenarios:segments",

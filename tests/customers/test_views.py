@@ -12,7 +12,14 @@ from openpyxl import load_workbook
 
 from customers.models import Customer, CustomerPeriod, Period, PyramidSettings
 
-MANAGER_PAGES = ["dashboard", "pyramid", "migration", "retention", "concentration", "import"]
+MANAGER_PAGES = [
+    "customers:dashboard",
+    "customers:pyramid",
+    "customers:migration",
+    "customers:retention",
+    "accounting:concentration",  # the 80/20 page needs profit: accounting's (issue 16)
+    "customers:import",
+]
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -49,7 +56,7 @@ def scoped_pair(rep_user, manager_user):
 @pytest.mark.parametrize("name", MANAGER_PAGES)
 def test_manager_pages_render(client, small_dataset, manager_user, name):
     client.force_login(manager_user)
-    response = client.get(reverse(f"customers:{name}"))
+    response = client.get(reverse(name))
     assert response.status_code == 200
     assert b"<html" in response.content
 
@@ -96,8 +103,15 @@ def test_dashboard_partial_for_figures_updated(client, small_dataset, manager_us
 
 def test_pages_without_any_period_say_what_to_do(client, db, manager_user):
     client.force_login(manager_user)
-    for name in ["dashboard", "pyramid", "migration", "retention", "concentration", "list"]:
-        response = client.get(reverse(f"customers:{name}"))
+    for name in [
+        "customers:dashboard",
+        "customers:pyramid",
+        "customers:migration",
+        "customers:retention",
+        "accounting:concentration",
+        "customers:list",
+    ]:
+        response = client.get(reverse(name))
         assert response.status_code == 200
         assert "import customers and orders first" in response.content.decode()
 
@@ -158,13 +172,24 @@ def test_retention_page_and_export(client, small_dataset, manager_user):
 
 def test_concentration_page_and_export(client, small_dataset, manager_user):
     client.force_login(manager_user)
-    html = client.get(reverse("customers:concentration"), {"period": 2025}).content.decode()
+    html = client.get(reverse("accounting:concentration"), {"period": 2025}).content.decode()
     assert 'data-kpi="customers_for_80pct_revenue">2/3<' in html
     assert 'data-kpi="bottom20_revenue_cost_share">68.8 %<' in html
     assert "whale curve" in html
-    rows = {r[0]: r[1] for r in csv_rows(client.get(reverse("customers:concentration"), {"format": "csv"}))}
+    rows = {r[0]: r[1] for r in csv_rows(client.get(reverse("accounting:concentration"), {"format": "csv"}))}
     assert rows["Customers for 80 % of revenue"] == "2/3"
     assert rows["Cost share of the bottom 20 % of revenue"] == "0.6875"
+
+
+def test_the_old_concentration_address_sends_managers_on_and_refuses_reps(
+    client, small_dataset, manager_user, rep_user
+):
+    client.force_login(manager_user)
+    response = client.get("/customers/concentration/", {"period": 2025, "format": "csv"})
+    assert response.status_code == 301
+    assert response["Location"] == reverse("accounting:concentration") + "?period=2025&format=csv"
+    client.force_login(rep_user)
+    assert client.get("/customers/concentration/").status_code == 403
 
 
 # --- roles and scope ---------------------------------------------------------------------------------
@@ -173,7 +198,7 @@ def test_concentration_page_and_export(client, small_dataset, manager_user):
 @pytest.mark.parametrize("name", MANAGER_PAGES)
 def test_reps_get_403_on_manager_pages(client, small_dataset, rep_user, name):
     client.force_login(rep_user)
-    assert client.get(reverse(f"customers:{name}")).status_code == 403
+    assert client.get(reverse(name)).status_code == 403
 
 
 def test_anonymous_is_sent_to_login(client, small_dataset):
