@@ -71,13 +71,24 @@ def test_every_operation_conforms_to_the_schema(api_world):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=12, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=12,
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         def exercise(case):
             case.call_and_validate(
-                base_url=api_world["url"], headers=headers,
-                checks=[not_a_server_error, response_schema_conformance, content_type_conformance,
-                        status_code_conformance])
+                base_url=api_world["url"],
+                headers=headers,
+                checks=[
+                    not_a_server_error,
+                    response_schema_conformance,
+                    content_type_conformance,
+                    status_code_conformance,
+                ],
+            )
 
         try:
             exercise()

@@ -107,8 +107,7 @@ def test_cancelled_orders_classify_as_exact_arithmetic_does(customers):
                 order = Order.objects.create(external_id=f"O{i}", customer=c, date=dt.date(2024, 3, 1), period=p24)
                 lines = list(amounts) + ([-a for a in amounts] if cancelled else [])
                 OrderLine.objects.bulk_create(
-                    OrderLine(order=order, line_no=n + 1, amount=a, customer=c, period=p24)
-                    for n, a in enumerate(lines)
+                    OrderLine(order=order, line_no=n + 1, amount=a, customer=c, period=p24) for n, a in enumerate(lines)
                 )
                 bought = sum(lines, Decimal(0)) > 0
                 expected[c.id] = "inactive" if bought else ("suspect" if status == "suspect" else "prospect")

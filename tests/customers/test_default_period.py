@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from customers import selectors
 from customers.models import Period
-from salesforce_tasks.actions import selectors as action_selectors
 from salesforce_tasks import selectors as sales_selectors
+from salesforce_tasks.actions import selectors as action_selectors
 
 PAGES = [
     "customers:dashboard",

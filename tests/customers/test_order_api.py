@@ -13,8 +13,12 @@ def test_post_order_recomputes_profit(small_dataset, finance_user, django_captur
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/api/v1/orders/",
-            {"order_id": "O9", "customer_id": "C4", "date": "2025-09-01",
-             "lines": [{"amount": "100.00", "cost": "40.00"}]},
+            {
+                "order_id": "O9",
+                "customer_id": "C4",
+                "date": "2025-09-01",
+                "lines": [{"amount": "100.00", "cost": "40.00"}],
+            },
             format="json",
         )
     assert response.status_code == 201, response.content

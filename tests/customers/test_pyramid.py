@@ -854,7 +854,7 @@ def test_property_level_counts_follow_the_ceil_rules(values, top, big, medium, d
     # Ranks are 1..N, revenue descending, ties by external id ascending.
     by_rank = active.sort_values("rank")
     assert by_rank["rank"].tolist() == list(range(1, n + 1))
-    keys = list(zip(-by_rank["revenue_cents"], by_rank["external_id"]))
+    keys = list(zip(-by_rank["revenue_cents"], by_rank["external_id"], strict=True))
     assert keys == sorted(keys)
     # Levels never go down as rank improves.
     order = [LEVELS_ACTIVE.index(level) for level in by_rank["level"]]

@@ -37,9 +37,22 @@ class RedisServer:
     def start(self) -> None:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -71,21 +84,38 @@ class Workers:
         self.env, self.tmp_path, self.procs = env, tmp_path, {}
 
     def start(self, name: str, *, extra_env: dict | None = None, queues: str = QUEUES) -> subprocess.Popen:
-        args = [CELERY, "-A", "config", "worker", "-P", "solo", "-Q", queues, "-n", f"{name}@%h", "-l", "warning",
-                "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        args = [
+            CELERY,
+            "-A",
+            "config",
+            "worker",
+            "-P",
+            "solo",
+            "-Q",
+            queues,
+            "-n",
+            f"{name}@%h",
+            "-l",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
         return self.spawn(name, args, extra_env)
 
     def start_beat(self, name: str = "beat") -> subprocess.Popen:
         """The one beat (the outbox sweeper) as its own process, as in production: never a worker's -B."""
         running = [n for n, p in self.procs.items() if n.startswith("beat") and p.poll() is None]
         assert not running, f"a beat is running already ({running}): exactly one beat"
-        return self.spawn(name, [CELERY, "-A", "config", "beat", "-l", "warning",
-                                 "-s", str(self.tmp_path / f"schedule-{name}")])
+        return self.spawn(
+            name, [CELERY, "-A", "config", "beat", "-l", "warning", "-s", str(self.tmp_path / f"schedule-{name}")]
+        )
 
     def spawn(self, name: str, args: list[str], extra_env: dict | None = None) -> subprocess.Popen:
         log = open(self.tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(args, cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=log, stderr=log,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=log, stderr=log, start_new_session=True
+        )
         self.procs[name] = proc
         return proc
 
@@ -121,7 +151,7 @@ def pipeline(transactional_db, redis_server, tmp_path, settings):
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
-                        f"{db['NAME']}",
+        f"{db['NAME']}",
         "REDIS_URL": redis_server.url,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONUNBUFFERED": "1",

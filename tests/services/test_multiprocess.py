@@ -39,9 +39,11 @@ def test_two_web_nodes_three_workers_converge(pipeline, tmp_path):
     pipeline.start("scenarios", queues="scenarios,salesforce")
     ports = [free_port(), free_port()]
     for i, port in enumerate(ports):
-        pipeline.spawn(f"web{i}", [GUNICORN, "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                                   "--workers", "1", "--timeout", "60"],
-                       extra_env={"ALLOWED_HOSTS": "127.0.0.1,localhost"})
+        pipeline.spawn(
+            f"web{i}",
+            [GUNICORN, "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "60"],
+            extra_env={"ALLOWED_HOSTS": "127.0.0.1,localhost"},
+        )
     build_data(tmp_path)
     admin = User.objects.create_superuser("feeder", "f@example.com", "pw-feeder")
     token = Token.objects.create(user=admin).key
@@ -51,9 +53,16 @@ def test_two_web_nodes_three_workers_converge(pipeline, tmp_path):
     session.headers["Authorization"] = f"Token {token}"
     for i in range(40):
         port = ports[i % 2]
-        r = session.post(f"http://127.0.0.1:{port}/api/v1/orders/", json={
-            "order_id": f"API-{i}", "customer_id": f"K{i % 120:04d}", "date": f"2025-{1 + i % 12:02d}-05",
-            "lines": [{"amount": f"{100 + i}.50", "cost": "40.00"}, {"amount": "20.00"}]}, timeout=60)
+        r = session.post(
+            f"http://127.0.0.1:{port}/api/v1/orders/",
+            json={
+                "order_id": f"API-{i}",
+                "customer_id": f"K{i % 120:04d}",
+                "date": f"2025-{1 + i % 12:02d}-05",
+                "lines": [{"amount": f"{100 + i}.50", "cost": "40.00"}, {"amount": "20.00"}],
+            },
+            timeout=60,
+        )
         assert r.status_code == 201, r.text
     wait_converged(pipeline)
     assert_matches_from_scratch()

@@ -40,11 +40,16 @@ def build_data(tmp_path) -> None:
     for i in range(N_CUSTOMERS * 4):
         c = rng.randrange(N_CUSTOMERS)
         year = rng.choice((2024, 2025))
-        orders.append(f"S{i},K{c:04d},{year}-{rng.randint(1, 12):02d}-15,{rng.randint(50, 5000)}.00,"
-                      f"{rng.randint(10, 40)}.00")
-    costs = ["period,pool,amount,key,nature,capacity_minutes,minutes_per_order",
-             "2025,Sales,20000,per_customer,fixed,,", "2025,Handling,8000,orders,variable,,",
-             "2025,Logistics,5000,time_driven,variable,4000,5", "2024,Sales,15000,revenue,fixed,,"]
+        orders.append(
+            f"S{i},K{c:04d},{year}-{rng.randint(1, 12):02d}-15,{rng.randint(50, 5000)}.00,{rng.randint(10, 40)}.00"
+        )
+    costs = [
+        "period,pool,amount,key,nature,capacity_minutes,minutes_per_order",
+        "2025,Sales,20000,per_customer,fixed,,",
+        "2025,Handling,8000,orders,variable,,",
+        "2025,Logistics,5000,time_driven,variable,4000,5",
+        "2024,Sales,15000,revenue,fixed,,",
+    ]
     for kind, lines in (("customers", customers), ("orders", orders), ("costs", costs)):
         path = tmp_path / f"{kind}.csv"
         path.write_text("\n".join(lines) + "\n")
@@ -70,12 +75,16 @@ def assert_matches_from_scratch() -> None:
         stored = cust_selectors.customer_period_frame(period=period)[["customer_id", "level", "revenue_cents"]]
         pd.testing.assert_frame_equal(
             expected.sort_values("customer_id").reset_index(drop=True),
-            stored.sort_values("customer_id").reset_index(drop=True), check_dtype=False)
+            stored.sort_values("customer_id").reset_index(drop=True),
+            check_dtype=False,
+        )
         fresh = acc_services.profit_compute(period=period).profit[["customer_id", "profit_cents"]]
         kept = acc_selectors.customer_profit_frame(period=period)[["customer_id", "profit_cents"]]
         pd.testing.assert_frame_equal(
             fresh.sort_values("customer_id").reset_index(drop=True),
-            kept.sort_values("customer_id").reset_index(drop=True), check_dtype=False)
+            kept.sort_values("customer_id").reset_index(drop=True),
+            check_dtype=False,
+        )
 
 
 def apply_change(kind: str, n: int, amount: int) -> None:
@@ -85,16 +94,19 @@ def apply_change(kind: str, n: int, amount: int) -> None:
             customer = Customer.objects.get(external_id=f"K{n % N_CUSTOMERS:04d}")
             order_id = f"H{n % 17}" if kind == "order_change" else f"N{n}-{amount}-{threading.get_ident()}"
             cust_services.order_upsert(
-                external_id=order_id, customer=customer, date=dt.date(2025, 1 + n % 12, 10),
-                lines=[cust_services.LineInput(amount=Decimal(amount), cost=Decimal(amount) / 3)])
+                external_id=order_id,
+                customer=customer,
+                date=dt.date(2025, 1 + n % 12, 10),
+                lines=[cust_services.LineInput(amount=Decimal(amount), cost=Decimal(amount) / 3)],
+            )
         else:
             pool = CostPool.objects.filter(period__name=2025).order_by("id")[n % 3]
             if kind == "pool_amount":
                 acc_services.cost_pool_update(pool=pool, acting_user=None, amount=Decimal(1000 + amount))
             else:
-                acc_services.cost_pool_update(pool=pool, acting_user=None,
-                                              key=("revenue", "orders", "per_customer")[n % 3],
-                                              capacity_minutes=None)
+                acc_services.cost_pool_update(
+                    pool=pool, acting_user=None, key=("revenue", "orders", "per_customer")[n % 3], capacity_minutes=None
+                )
     finally:
         close_old_connections()
 
@@ -114,9 +126,13 @@ def run_threads(changes: list[tuple[str, int, int]], threads: int = 3) -> None:
 
 
 CHANGES = st.lists(
-    st.tuples(st.sampled_from(["order_new", "order_change", "pool_amount", "pool_key"]),
-              st.integers(0, 10_000), st.integers(1, 9_000)),
-    min_size=5, max_size=25,
+    st.tuples(
+        st.sampled_from(["order_new", "order_change", "pool_amount", "pool_key"]),
+        st.integers(0, 10_000),
+        st.integers(1, 9_000),
+    ),
+    min_size=5,
+    max_size=25,
 )
 
 
@@ -128,8 +144,12 @@ def test_random_interleavings_converge(pipeline, tmp_path):
     wait_converged(pipeline)
     assert_matches_from_scratch()
 
-    @settings(max_examples=4, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(
+        max_examples=4,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(changes=CHANGES)
     def interleave(changes):
         run_threads(changes)
