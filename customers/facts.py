@@ -8,6 +8,11 @@ writer (README, Architecture). Two ways to write, both for any subset of ``FACT_
 - ``customer_facts_add``: delta upsert, ``column = column + delta`` per (period, customer); what a
   single write (a visit logged, changed, deleted) or an import adds or takes away.
 - ``customer_facts_replace``: the exact values of some columns for whole periods (a rebuild).
+
+The order facts (net revenue and gross margin in cents, orders, lines) are the core's own: the order
+writers keep them in step in their transaction, a single order by delta (``customer_facts_add``),
+an import, the fiscal-year re-cut and bulk loads by ``order_facts_rebuild`` (one set-based statement
+from the stored lines, for some (period, customer) pairs or whole periods).
 """
 
 from __future__ import annotations
@@ -17,10 +22,14 @@ from collections.abc import Iterable
 import pandas as pd
 from django.db import connection, transaction
 
-from .models import CustomerPeriodFacts
+from .models import CustomerPeriodFacts, Order, OrderLine
 
 #: The summable facts per customer and period.
-FACT_COLUMNS = ("visits", "visit_minutes")
+VISIT_FACTS = ("visits", "visit_minutes")
+ORDER_FACTS = ("revenue_cents", "gross_margin_cents", "orders", "order_lines")
+FACT_COLUMNS = VISIT_FACTS + ORDER_FACTS
+#: Facts the table's checks keep at 0 or above (money may be negative: credit notes).
+_COUNTS = ("visits", "visit_minutes", "orders", "order_lines")
 
 
 def _columns(frame: pd.DataFrame) -> list[str]:
@@ -43,7 +52,8 @@ def _upsert(frame: pd.DataFrame, *, add: bool) -> None:
     if add:
         # A delta that takes something away applies to the stored row (an INSERT of a negative
         # candidate row would fail the table's check before ON CONFLICT turns it into an update).
-        lowers = (grouped[columns] < 0).any(axis=1)
+        counts = [c for c in columns if c in _COUNTS]
+        lowers = (grouped[counts] < 0).any(axis=1)
         sets = ", ".join(f"{quote(c)} = {quote(c)} + %s" for c in columns)
         update = f"UPDATE {table} SET {sets} WHERE {keys}"
         _execute(update, grouped[lowers][[*columns, "period_id", "customer_id"]])
@@ -94,3 +104,85 @@ def customer_facts_frame(*, period, columns: tuple[str, ...] = FACT_COLUMNS) -> 
         raise ValueError(f"Unknown customer-period facts: {', '.join(sorted(unknown))}.")
     rows = CustomerPeriodFacts.objects.filter(period=period).values_list("customer_id", *columns)
     return pd.DataFrame.from_records(list(rows), columns=["customer_id", *columns]).astype("int64")
+
+
+def _cents(column: str) -> str:
+    # As config.money.cents_sql: each amount rounded to integer cents (SQLite stores REAL).
+    return f"CAST(ROUND({column} * 100) AS BIGINT)"
+
+
+def _order_facts_sql(*, lines_where: str, keys: str, touched: str = "") -> str:
+    """One INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE: the order facts of the
+    (period, customer) pairs in ``keys`` from the lines ``lines_where`` selects; a pair in ``keys``
+    without lines gets 0. Rows whose figures are already right are not written."""
+    quote = connection.ops.quote_name
+    table = quote(CustomerPeriodFacts._meta.db_table)
+    lines = quote(OrderLine._meta.db_table)
+    order_id, amount, cost = quote("order_id"), quote("amount"), quote("cost")
+    sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in ORDER_FACTS)
+    differs = " OR ".join(f"{table}.{quote(c)} <> excluded.{quote(c)}" for c in ORDER_FACTS)
+    names = ", ".join(quote(c) for c in ("period_id", "customer_id", *VISIT_FACTS, *ORDER_FACTS))
+    return f"""
+        WITH {touched}
+        agg AS (
+            SELECT l.period_id, l.customer_id,
+                   SUM({_cents(f"l.{amount}")}) AS revenue_cents,
+                   SUM({_cents(f"l.{amount}")} - {_cents(f"l.{cost}")}) AS gross_margin_cents,
+                   COUNT(DISTINCT l.{order_id}) AS orders, COUNT(*) AS order_lines
+            FROM {lines} l {lines_where}
+            GROUP BY l.period_id, l.customer_id
+        ),
+        pair_keys AS ({keys})
+        INSERT INTO {table} ({names})
+        SELECT k.period_id, k.customer_id, 0, 0,
+               COALESCE(a.revenue_cents, 0), COALESCE(a.gross_margin_cents, 0),
+               COALESCE(a.orders, 0), COALESCE(a.order_lines, 0)
+        FROM pair_keys k LEFT JOIN agg a ON a.period_id = k.period_id AND a.customer_id = k.customer_id
+        WHERE 1 = 1
+        ON CONFLICT ({quote("period_id")}, {quote("customer_id")}) DO UPDATE SET {sets} WHERE {differs}
+    """
+
+
+def order_facts_rebuild(*, period_ids: Iterable[int] = (), pairs: Iterable[tuple[int, int]] = ()) -> None:
+    """Set the order facts (``ORDER_FACTS``) from the stored order lines, set-based in the database.
+
+    ``period_ids``: every customer of those periods (one statement per call); ``pairs``: only
+    those (period_id, customer_id) pairs (one statement per few thousand pairs). A customer (of a
+    period, or a pair) without lines gets 0 in the order facts; visits are left alone. What an
+    import, the fiscal-year re-cut and bulk loads call in their transaction after writing lines.
+    """
+    quote = connection.ops.quote_name
+    table = quote(CustomerPeriodFacts._meta.db_table)
+    period_ids = sorted({int(p) for p in period_ids})
+    pairs = sorted({(int(p), int(c)) for p, c in pairs if int(p) not in period_ids})
+    with transaction.atomic(), connection.cursor() as cursor:
+        if period_ids:
+            marks = ", ".join(["%s"] * len(period_ids))
+            keys = (
+                f"SELECT period_id, customer_id FROM agg UNION "
+                f"SELECT period_id, customer_id FROM {table} WHERE period_id IN ({marks})"
+            )
+            sql = _order_facts_sql(lines_where=f"WHERE l.period_id IN ({marks})", keys=keys)
+            cursor.execute(sql, [*period_ids, *period_ids])
+        size = max(1, min(5000, (connection.features.max_query_params or 10_000) // 2 - 10))
+        for start in range(0, len(pairs), size):
+            chunk = pairs[start : start + size]
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            sql = _order_facts_sql(
+                touched=f"touched (period_id, customer_id) AS (VALUES {values}),",
+                lines_where="JOIN touched t ON t.period_id = l.period_id AND t.customer_id = l.customer_id",
+                keys="SELECT period_id, customer_id FROM touched",
+            )
+            cursor.execute(sql, [v for pair in chunk for v in pair])
+
+
+def order_facts_pairs(*, order_ids: Iterable[str]) -> set[tuple[int, int]]:
+    """The (period_id, customer_id) pairs the stored orders ``order_ids`` (external ids) are in:
+    what an import asks before it writes (an order may move to another customer or period) and
+    after, and hands both to ``order_facts_rebuild``."""
+    order_ids = list(order_ids)
+    pairs: set[tuple[int, int]] = set()
+    for start in range(0, len(order_ids), 5000):
+        rows = Order.objects.filter(external_id__in=order_ids[start : start + 5000])
+        pairs.update(rows.values_list("period_id", "customer_id").distinct())
+    return pairs

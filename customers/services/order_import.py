@@ -19,6 +19,7 @@ from config.money import cents_sql
 
 from .. import policy, selectors
 from ..events import OrdersChanged
+from ..facts import order_facts_pairs, order_facts_rebuild
 from ..models import Order, OrderLine, Period, Product, ProductGroup
 from ..period_services import closed_period_message, closed_period_names
 from .periods import fiscal_year_of, periods_for_write, periods_from
@@ -175,6 +176,7 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
     changed_orders: set[str] = set()
     replay = _OrderState(customers=state.customers)
     with transaction.atomic():
+        facts_before = order_facts_pairs(order_ids=state.orders)  # the order facts' pairs before the write
         # Periods of orders moving out of a period also change: remember the old ones.
         done = 0
         for chunk in read_chunks(path, ORDER_LAYOUT):
@@ -241,6 +243,8 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
         result.created = len(new_orders)
         result.updated = len(changed_orders - new_orders)
         result.unchanged = len(replay.lines_seen) - result.created - result.updated
+        if result.created or result.updated:  # the order facts of every pair the file's orders left or entered
+            order_facts_rebuild(pairs=facts_before | order_facts_pairs(order_ids=state.orders))
         if touched_periods and (result.created or result.updated):
             first = Period.objects.filter(id__in=touched_periods).order_by("name").values_list("name", flat=True)[0]
             publish(OrdersChanged(period_ids=tuple(periods_from(first_name=first))))
