@@ -20,12 +20,12 @@ from rest_framework.views import APIView
 
 from config.money import to_decimal
 from config.roles import FINANCE, MANAGER, REP, RolePermission
-from customers.models import Customer, Level, Period
+from customers.models import Customer, CustomerProfit, Level, Period
 from customers.policy import customer_scope, customer_scope_ids
 from customers.selectors import period_get, period_list
 
 from . import selectors, services
-from .models import AllocationKey, CostPool, CustomerProfit, Invoice, PoolResult
+from .models import AllocationKey, CostPool, Invoice, PoolResult
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 PERIOD_PARAM = OpenApiParameter(

@@ -96,32 +96,6 @@ class Invoice(models.Model):
         return self.external_id
 
 
-class CustomerProfit(models.Model):
-    """Profit per customer and period, written in bulk by the accounting recompute."""
-
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="profits")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="profits")
-    level = models.CharField(max_length=10)
-    revenue = models.DecimalField(**MONEY)
-    gross_margin = models.DecimalField(**MONEY)
-    allocated = models.DecimalField(**MONEY)
-    financing = models.DecimalField(**MONEY)
-    profit = models.DecimalField(**MONEY)
-    orders = models.PositiveIntegerField(default=0)
-    order_lines = models.PositiveIntegerField(default=0)
-    visits = models.PositiveIntegerField(default=0)
-    visit_minutes = models.PositiveIntegerField(default=0)
-    # {pool_id: [amount_cents, driver_quantity]}: the P&L waterfall of this customer.
-    by_pool = models.JSONField(default=dict)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["period", "customer"], name="customerprofit_unique")]
-        indexes = [models.Index(fields=["period", "profit"])]
-
-    def __str__(self) -> str:
-        return f"{self.customer_id}@{self.period_id}: {self.profit}"
-
-
 class PoolResult(models.Model):
     """Per pool and computation: what was allocated, unused capacity, and any warning."""
 

@@ -16,8 +16,9 @@ from config.bulk import replace_rows
 from config.dates import date_window_reason, outside_date_window
 from config.eventbus import publish
 from config.intake import ErrorList, Layout, parse_date, parse_money_cents, parse_number, read_chunks, too_long
+from config.money import sum_cents
 from customers import policy
-from customers.models import Customer, Period
+from customers.models import Customer, CustomerProfit, Period, PeriodCosts
 from customers.period_services import (
     add_closed_period_errors,
     closed_period_message,
@@ -28,7 +29,7 @@ from customers.services import ImportResult, periods_for_write, periods_outside_
 
 from . import allocation, selectors
 from .events import CostsChanged, InvoicesChanged, ProfitRecomputed
-from .models import AllocationKey, CostPool, CustomerProfit, Invoice, Nature, PeriodFinance, PoolResult, ProfitSnapshot
+from .models import AllocationKey, CostPool, Invoice, Nature, PeriodFinance, PoolResult, ProfitSnapshot
 
 SNAPSHOTS_KEPT = 2
 
@@ -153,6 +154,20 @@ def _pool_results_store(period: Period, pools: pd.DataFrame) -> None:
             if int(r.pool_id) in alive
         ]
     )
+    # What no customer carries, into the core beside the customer profit (customers.profit.period_totals).
+    kept = pools[pools["pool_id"].astype("int64").isin(alive)]
+    PeriodCosts.objects.update_or_create(
+        period=period,
+        defaults={
+            "pools": _euros(CostPool.objects.filter(pk__in=alive).aggregate(a=sum_cents("amount"))["a"] or 0),
+            "unused": _euros(kept["unused_cents"].astype("int64").sum()),
+            "unallocated": _euros(kept["unallocated_cents"].astype("int64").sum()),
+        },
+    )
+
+
+def _euros(cents) -> Decimal:
+    return Decimal(int(cents)).scaleb(-2)
 
 
 def profit_preview(*, period: Period, pool_values: dict, pool: CostPool | None = None) -> dict:
@@ -172,7 +187,7 @@ def profit_preview(*, period: Period, pool_values: dict, pool: CostPool | None =
         return {lvl: int(sums.get(lvl, 0)) for lvl in LEVELS_ACTIVE}
 
     b, a = by_level(before), by_level(after)
-    # The period's total profit (accounting.selectors.period_totals) also holds the customers
+    # The period's total profit (customers.profit.period_totals) also holds the customers
     # without net revenue (credit notes): no pool is allocated to them, so the change leaves them as
     # they are, but the total shown is the same total as on every other page.
     outside = selectors.period_totals(period=period)["outside_active"]

@@ -294,8 +294,15 @@ class CustomerPeriodFacts(models.Model):
 
     period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="customer_facts")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="period_facts")
-    visits = models.IntegerField(_("visits"), default=0)
-    visit_minutes = models.BigIntegerField(_("visit minutes"), default=0)
+    visits = models.IntegerField(_("visits"), default=0, db_default=0)
+    visit_minutes = models.BigIntegerField(_("visit minutes"), default=0, db_default=0)
+    # Every fact has a database default: a writer upserts only its own columns (customers.facts).
+    # The order facts (issue 17), written by the order writers in their transaction: Σ line amount
+    # and Σ (amount - cost) in integer cents, orders with at least one line, lines.
+    revenue_cents = models.BigIntegerField(_("net revenue (cents)"), default=0, db_default=0)
+    gross_margin_cents = models.BigIntegerField(_("gross margin (cents)"), default=0, db_default=0)
+    orders = models.IntegerField(_("orders"), default=0, db_default=0)
+    order_lines = models.IntegerField(_("order lines"), default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -303,10 +310,58 @@ class CustomerPeriodFacts(models.Model):
             models.CheckConstraint(
                 condition=models.Q(visits__gte=0, visit_minutes__gte=0), name="customerperiodfacts_not_negative"
             ),
+            models.CheckConstraint(
+                condition=models.Q(orders__gte=0, order_lines__gte=0), name="customerperiodfacts_orders_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.customer_id}@{self.period_id}: {self.visits} visits, {self.visit_minutes} min"
+
+
+class CustomerProfit(models.Model):
+    """Profit per customer and period: accounting's profit stage writes it here, in the core, so the
+    core's pages and reports read profit without importing accounting (README, Architecture).
+
+    Written in bulk by ``accounting.services.profit_store`` only; the table keeps its first name.
+    """
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="profits")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="profits")
+    level = models.CharField(max_length=10)
+    revenue = models.DecimalField(**MONEY)
+    gross_margin = models.DecimalField(**MONEY)
+    allocated = models.DecimalField(**MONEY)
+    financing = models.DecimalField(**MONEY)
+    profit = models.DecimalField(**MONEY)
+    orders = models.PositiveIntegerField(default=0)
+    order_lines = models.PositiveIntegerField(default=0)
+    visits = models.PositiveIntegerField(default=0)
+    visit_minutes = models.PositiveIntegerField(default=0)
+    # {pool_id: [amount_cents, driver_quantity]}: the P&L waterfall of this customer.
+    by_pool = models.JSONField(default=dict)
+
+    class Meta:
+        db_table = "accounting_customerprofit"
+        constraints = [models.UniqueConstraint(fields=["period", "customer"], name="customerprofit_unique")]
+        indexes = [models.Index(fields=["period", "profit"], name="accounting__period__0f683d_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}@{self.period_id}: {self.profit}"
+
+
+class PeriodCosts(models.Model):
+    """What the profit stage charged to no customer, per period, written with ``CustomerProfit``:
+    the pools it allocated, their unused capacity and the amounts without a driver (so the period
+    totals are read from the core, ``customers.totals``)."""
+
+    period = models.OneToOneField(Period, on_delete=models.CASCADE, primary_key=True, related_name="costs")
+    pools = models.DecimalField(**MONEY)
+    unused = models.DecimalField(**MONEY)
+    unallocated = models.DecimalField(**MONEY)
+
+    def __str__(self) -> str:
+        return f"{self.period_id}: pools {self.pools}, unused {self.unused}, unallocated {self.unallocated}"
 
 
 class Computation(models.Model):

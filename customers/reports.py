@@ -14,6 +14,7 @@ from config.reports import ReportKind, register
 
 from . import pyramid, selectors
 from .models import Period
+from .profit import period_totals, stored_with_profit
 
 
 class ReportError(ValueError):
@@ -28,32 +29,6 @@ def period_or_error(name) -> Period:
             gettext("Unknown period '%(name)s'. Known periods: %(known)s.") % {"name": name, "known": known}
         )
     return period
-
-
-def stored_with_profit(period: Period, fields: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The stored pyramid of the period joined with accounting's profit figures (if computed)."""
-    from accounting.selectors import customer_profit_frame
-
-    frame = selectors.customer_period_frame(period=period, fields=fields)
-    profit = customer_profit_frame(period=period)
-    if profit.empty:
-        frame["allocated_cost_cents"] = pd.array([pd.NA] * len(frame), dtype="Int64")
-        frame["profit_cents"] = pd.array([pd.NA] * len(frame), dtype="Int64")
-        frame["financing_cost_cents"] = pd.array([pd.NA] * len(frame), dtype="Int64")
-        return frame
-    merged = frame.merge(
-        profit[["customer_id", "allocated_cents", "financing_cents", "profit_cents"]], on="customer_id", how="left"
-    )
-    # Non-active customers without a profit row carry no cost: their profit is their margin.
-    inactive = ~merged["level"].isin(pyramid.LEVELS_ACTIVE)
-    merged["allocated_cost_cents"] = merged["allocated_cents"].astype("Int64")
-    merged.loc[inactive & merged["allocated_cents"].isna(), "allocated_cost_cents"] = 0
-    merged["financing_cost_cents"] = merged["financing_cents"].astype("Int64")
-    merged.loc[inactive & merged["financing_cents"].isna(), "financing_cost_cents"] = 0
-    merged["profit_cents"] = merged["profit_cents"].astype("Int64")
-    fill = inactive & merged["profit_cents"].isna()
-    merged.loc[fill, "profit_cents"] = merged.loc[fill, "gross_margin_cents"]
-    return merged.drop(columns=["allocated_cents", "financing_cents"])
 
 
 def _num(value):
@@ -160,8 +135,6 @@ def retention_history() -> list[dict]:
 
 
 def concentration_report(*, period) -> dict:
-    from accounting.selectors import period_totals  # the one source of a period's totals
-
     period = period_or_error(period)
     frame = stored_with_profit(period)
     c = pyramid.concentration(
@@ -196,8 +169,6 @@ def kpi_summary(*, period) -> dict:
 
     Money in euros; ``allocated_cost`` and ``profit`` are None until profit is computed (no cost pools).
     """
-    from accounting.selectors import period_totals  # the one source of a period's totals
-
     pyramid_data = pyramid_report(period=period)
     retention_data = retention_report(period=period)
     concentration_data = concentration_report(period=period)

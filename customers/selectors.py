@@ -30,7 +30,16 @@ from django.utils.translation import gettext_lazy
 from config.money import cents_sql, sum_cents
 
 from . import pyramid
-from .models import Customer, CustomerPeriod, Level, OrderLine, Period, PyramidSchemeKind, PyramidSettings
+from .models import (
+    Customer,
+    CustomerPeriod,
+    CustomerProfit,
+    Level,
+    OrderLine,
+    Period,
+    PyramidSchemeKind,
+    PyramidSettings,
+)
 
 
 def pyramid_settings_get() -> PyramidSettings:
@@ -268,8 +277,6 @@ def customer_period_list(
     its profit is its gross margin (as in ``customers.reports.stored_with_profit``).
     ``scope_ids`` is ``customers.policy.customer_scope_ids(user)`` (None = everyone).
     """
-    from accounting.models import CustomerProfit  # read-only: the profit stage's stored figures
-
     from .pyramid import LEVELS_ACTIVE
 
     profit_row = CustomerProfit.objects.filter(period_id=period.id, customer_id=OuterRef("customer_id"))

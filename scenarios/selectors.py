@@ -459,7 +459,7 @@ def projection_rows(frame: pd.DataFrame, *, base_name: int) -> list[dict]:
 def actual_figures(*, names: list[int]) -> dict[int, dict]:
     """Per period name: ``revenue``, ``profit`` (euros, profit None while not computed) and
     ``active_customers`` of the active customers (net revenue > 0), as a projection counts them:
-    the ``active`` base of ``accounting.selectors.period_totals``, the one source of a period's
+    the ``active`` base of ``customers.profit.period_totals``, the one source of a period's
     totals. ``base_differs``, ``total_revenue`` and ``total_profit`` say what the period's totals
     are when customers without net revenue (credit notes) make them differ."""
     from accounting.selectors import period_totals  # read-only: the profit stage's stored figures

@@ -4,11 +4,12 @@ Modules: frames (what the allocation reads and the stored results), totals (``pe
 one source of a period's totals), pools, profit, waterfall (one customer's profit and its change).
 """
 
+from customers.profit import customer_profit_frame
+
 from .frames import (
     DRIVER_COLUMNS,
     POOL_COLUMNS,
     by_pool_frame,
-    customer_profit_frame,
     drivers_frame,
     interest_rate,
     invoices_frame,

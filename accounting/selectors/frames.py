@@ -10,9 +10,9 @@ from django.db.models import Count, F
 
 from config.money import cents_sql, sum_cents
 from customers.facts import customer_facts_frame
-from customers.models import CustomerPeriod, Period
+from customers.models import CustomerPeriod, CustomerProfit, Period
 
-from ..models import CostPool, CustomerProfit, Invoice, PeriodFinance, PoolResult, ProfitSnapshot
+from ..models import CostPool, Invoice, PeriodFinance, PoolResult, ProfitSnapshot
 
 DRIVER_COLUMNS = [
     "customer_id",
@@ -120,38 +120,6 @@ def drivers_frame(*, period: Period) -> pd.DataFrame:
 
 def invoices_frame(*, period: Period) -> pd.DataFrame:
     return _invoice_rows_frame(Invoice.objects.filter(period=period))
-
-
-def customer_profit_frame(*, period: Period) -> pd.DataFrame:
-    """customer_id, level, revenue_cents, gross_margin_cents, allocated_cents, financing_cents, profit_cents, ..."""
-    cols = [
-        "customer_id",
-        "level",
-        "revenue_cents",
-        "gross_margin_cents",
-        "allocated_cents",
-        "financing_cents",
-        "profit_cents",
-        "orders",
-        "order_lines",
-        "visits",
-        "visit_minutes",
-    ]
-    rows = CustomerProfit.objects.filter(period=period).values_list(
-        "customer_id",
-        "level",
-        cents_sql(F("revenue")),
-        cents_sql(F("gross_margin")),
-        cents_sql(F("allocated")),
-        cents_sql(F("financing")),
-        cents_sql(F("profit")),
-        "orders",
-        "order_lines",
-        "visits",
-        "visit_minutes",
-    )
-    frame = pd.DataFrame.from_records(list(rows), columns=cols)
-    return frame.astype({c: "int64" for c in cols if c != "level"})
 
 
 def by_pool_frame(*, period: Period) -> pd.DataFrame:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from customers.models import Period
+from customers.models import CustomerProfit, Period
+from customers.profit import period_totals, sum_or_none
 
-from ..models import CostPool, CustomerProfit
-from .totals import _sum_or_none, period_totals
+from ..models import CostPool
 
 
 def customer_profit_table(*, period: Period, scope_ids=None) -> dict:
@@ -80,7 +80,7 @@ def profit_overview(*, period: Period, curve_points: int = 100) -> dict:
     points (customer_share, profit_share) and concentration: customers.pyramid.concentration.
     """
     from customers import pyramid
-    from customers.reports import stored_with_profit
+    from customers.profit import stored_with_profit
 
     frame = stored_with_profit(period)
     computed = bool(len(frame)) and not frame["profit_cents"].isna().all()
@@ -90,7 +90,7 @@ def profit_overview(*, period: Period, curve_points: int = 100) -> dict:
         part = frame[frame["level"] == level]
         if not len(part) and level not in pyramid.LEVELS_ACTIVE:
             continue
-        sums = {c: _sum_or_none(part[c]) for c in money}
+        sums = {c: sum_or_none(part[c]) for c in money}
         levels.append(
             {
                 "level": level,

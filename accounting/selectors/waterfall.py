@@ -8,9 +8,9 @@ from decimal import Decimal
 import pandas as pd
 
 from config.money import to_cents
-from customers.models import Customer, CustomerPeriod, Period
+from customers.models import Customer, CustomerPeriod, CustomerProfit, Period
 
-from ..models import CostPool, CustomerProfit, Invoice, ProfitSnapshot
+from ..models import CostPool, Invoice, ProfitSnapshot
 from .frames import _invoice_rows_frame, interest_rate, snapshots
 
 

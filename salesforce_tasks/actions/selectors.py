@@ -19,9 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting import allocation
 from accounting import selectors as accounting_selectors
-from accounting.models import CustomerProfit
 from config.money import sum_cents, to_decimal
-from customers.models import Customer, Period
+from customers.models import Customer, CustomerProfit, Period
 from customers.policy import customer_scope, customer_scope_ids
 from customers.selectors import period_get, period_previous
 

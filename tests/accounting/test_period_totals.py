@@ -1,5 +1,5 @@
 """One period total everywhere (issue 14, Numbers): every page and API that shows a period's revenue,
-gross margin, cost, profit or customer count shows the figure of ``accounting.selectors.period_totals``,
+gross margin, cost, profit or customer count shows the figure of ``customers.profit.period_totals``,
 or the active-customer base of it and then says so next to the figure.
 
 The class of defect: the dashboard summed every customer's figures (credit notes of customers without

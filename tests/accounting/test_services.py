@@ -16,11 +16,11 @@ from django.core.management import call_command
 from django.db import transaction
 
 from accounting import selectors, services
-from accounting.models import CostPool, CustomerProfit, PoolResult, ProfitSnapshot
+from accounting.models import CostPool, PoolResult, ProfitSnapshot
 from accounting.views import why_text
 from config.eventbus import drain
 from config.intake import run_import
-from customers.models import Customer
+from customers.models import Customer, CustomerProfit
 from tests.dataset import write
 
 

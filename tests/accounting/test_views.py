@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from accounting.models import CostPool, CustomerProfit, PeriodFinance
+from accounting.models import CostPool, PeriodFinance
 from config.eventbus import drain
-from customers.models import Customer
+from customers.models import Customer, CustomerProfit
 
 HX = {"HTTP_HX_REQUEST": "true"}
 

@@ -135,7 +135,8 @@ def test_manager_sets_targets_approves_an_action_and_compares_scenarios(chromium
 
 
 def test_finance_changes_a_key_and_the_customer_profit_updates_without_reload(chromium, demo_world):
-    from accounting.models import CostPool, CustomerProfit
+    from accounting.models import CostPool
+    from customers.models import CustomerProfit
 
     pool = CostPool.objects.get(period__name=2025, name="Klantenservice")
     row = CustomerProfit.objects.filter(period=pool.period, revenue__gt=0).order_by("-revenue").first()

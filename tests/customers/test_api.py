@@ -71,7 +71,7 @@ def test_customers_list_with_stored_figures(small_dataset, finance_user):
 
 
 def test_customers_list_profit_is_null_before_profit_is_computed(small_dataset, finance_user):
-    from accounting.models import CustomerProfit
+    from customers.models import CustomerProfit
 
     CustomerProfit.objects.all().delete()
     body = client_for(finance_user).get("/api/v1/customers/").json()

@@ -2,8 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounting.models import CustomerProfit
-from customers.models import Order
+from customers.models import CustomerProfit, Order
 from tests.conftest import client_for
 
 

@@ -1,7 +1,6 @@
 from decimal import Decimal
 
-from accounting.models import CustomerProfit
-from customers.models import CustomerPeriod
+from customers.models import CustomerPeriod, CustomerProfit
 
 
 def test_small_dataset_levels_and_profit(small_dataset):

@@ -68,7 +68,7 @@ def test_dashboard_shows_the_kpis_of_the_period(client, small_dataset, manager_u
     assert 'data-kpi="revenue">€2,580<' in html
     assert 'data-kpi="gross_margin">€1,380<' in html
     # Cost to serve = allocated pools (1,200) + financing cost, so margin - cost to serve = profit.
-    from accounting.models import CustomerProfit
+    from customers.models import CustomerProfit
     from customers.templatetags.kw import money
 
     rows = CustomerProfit.objects.filter(period=small_dataset[2025])
@@ -83,7 +83,7 @@ def test_dashboard_shows_the_kpis_of_the_period(client, small_dataset, manager_u
 
 
 def test_dashboard_without_cost_pools_shows_a_dash_and_a_hint(client, small_dataset, manager_user):
-    from accounting.models import CustomerProfit
+    from customers.models import CustomerProfit
 
     CustomerProfit.objects.filter(period=small_dataset[2025]).delete()
     client.force_login(manager_user)

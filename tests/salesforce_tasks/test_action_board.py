@@ -11,8 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from accounting.models import CustomerProfit
-from customers.models import Customer
+from customers.models import Customer, CustomerProfit
 from customers.templatetags.kw import money
 from salesforce_tasks.models import Action, RepPair, SalesRep, Team
 from tests.conftest import client_for, make_user

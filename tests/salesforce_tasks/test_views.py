@@ -116,7 +116,7 @@ def test_log_a_visit_through_the_form(rep_client, sales_force, django_capture_on
     visit = Visit.objects.get()
     assert (visit.rep, visit.customer, visit.minutes, visit.kind) == (sales_force.a_out, c1, 40, "phone")
     # The recompute ran after commit: the period's profit rows now count the minutes.
-    from accounting.models import CustomerProfit
+    from customers.models import CustomerProfit
 
     assert CustomerProfit.objects.get(period=sales_force.p2025, customer=c1).visit_minutes == 40
     # The next form remembers the customer.
