@@ -24,6 +24,7 @@ from config.eventbus import publish
 
 from . import selectors
 from .events import CustomersChanged, OrdersChanged
+from .facts import order_facts_rebuild
 from .models import Customer, CustomerStatus, Order, OrderLine, Period, Product, ProductGroup
 from .services import fiscal_year_of, periods_for_write, periods_from
 from .services.order_import import _decimal_text
@@ -144,6 +145,8 @@ def orders_bulk_create(*, orders: pd.DataFrame, lines: pd.DataFrame) -> int:
                 strict=True,
             ),
         )
+        # The order facts of the pairs the new lines went to, from the stored lines.
+        order_facts_rebuild(pairs=zip(order_period[at].tolist(), order_customer[at].tolist(), strict=True))
         if len(orders):
             first = int(names.min())
             publish(OrdersChanged(period_ids=tuple(periods_from(first_name=first))))

@@ -17,10 +17,15 @@ from the stored lines, for some (period, customer) pairs or whole periods).
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Iterable
 
 import pandas as pd
 from django.db import connection, transaction
+from django.db.models import Count, F, Q
+
+from config.money import sum_cents
 
 from .models import CustomerPeriodFacts, Order, OrderLine
 
@@ -48,8 +53,11 @@ def _upsert(frame: pd.DataFrame, *, add: bool) -> None:
     quote = connection.ops.quote_name
     table = quote(CustomerPeriodFacts._meta.db_table)
     keys = f"{quote('period_id')} = %s AND {quote('customer_id')} = %s"
-    names = ["period_id", "customer_id", *columns]
+    # A new row names every fact (the columns have no database default): 0 for those not given.
+    names = ["period_id", "customer_id", *FACT_COLUMNS]
+    grouped = grouped.assign(**{c: 0 for c in FACT_COLUMNS if c not in columns})
     if add:
+        grouped = grouped[(grouped[columns] != 0).any(axis=1)]  # nothing to add
         # A delta that takes something away applies to the stored row (an INSERT of a negative
         # candidate row would fail the table's check before ON CONFLICT turns it into an update).
         counts = [c for c in columns if c in _COUNTS]
@@ -97,12 +105,14 @@ def customer_facts_replace(*, period_ids: Iterable[int], values: pd.DataFrame) -
         _upsert(values[values["period_id"].isin(period_ids)], add=False)
 
 
-def customer_facts_frame(*, period, columns: tuple[str, ...] = FACT_COLUMNS) -> pd.DataFrame:
-    """customer_id and ``columns`` (int64) of the period's stored facts (one query)."""
+def customer_facts_frame(*, period, columns: tuple[str, ...] = VISIT_FACTS) -> pd.DataFrame:
+    """customer_id and ``columns`` (int64) of the period's stored facts: one row per customer with
+    any of them not 0 (a customer without one is 0 in all of them; one query)."""
     unknown = set(columns) - set(FACT_COLUMNS)
     if unknown:
         raise ValueError(f"Unknown customer-period facts: {', '.join(sorted(unknown))}.")
-    rows = CustomerPeriodFacts.objects.filter(period=period).values_list("customer_id", *columns)
+    any_set = functools.reduce(operator.or_, [~Q(**{c: 0}) for c in columns])
+    rows = CustomerPeriodFacts.objects.filter(any_set, period=period).values_list("customer_id", *columns)
     return pd.DataFrame.from_records(list(rows), columns=["customer_id", *columns]).astype("int64")
 
 
@@ -174,6 +184,24 @@ def order_facts_rebuild(*, period_ids: Iterable[int] = (), pairs: Iterable[tuple
                 keys="SELECT period_id, customer_id FROM touched",
             )
             cursor.execute(sql, [v for pair in chunk for v in pair])
+
+
+def order_facts_of(*, order_pks: Iterable[int]) -> pd.DataFrame:
+    """period_id, customer_id and ``ORDER_FACTS`` (int64) of the stored lines of the orders
+    ``order_pks`` (database ids): what a single order adds to its pair, read before it is replaced
+    or deleted (its negation is the delta) and after its lines are written (one query)."""
+    rows = (
+        OrderLine.objects.filter(order_id__in=list(order_pks))
+        .values("period_id", "customer_id")
+        .annotate(
+            revenue_cents=sum_cents("amount"),
+            gross_margin_cents=sum_cents(F("amount") - F("cost")),
+            orders=Count("order_id", distinct=True),
+            order_lines=Count("id"),
+        )
+        .values_list("period_id", "customer_id", *ORDER_FACTS)
+    )
+    return pd.DataFrame.from_records(list(rows), columns=["period_id", "customer_id", *ORDER_FACTS]).astype("int64")
 
 
 def order_facts_pairs(*, order_ids: Iterable[str]) -> set[tuple[int, int]]:

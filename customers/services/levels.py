@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from config.bulk import replace_rows
 from config.eventbus import publish
 
 from .. import pyramid, selectors
 from ..events import PyramidRecomputed, PyramidSettingsChanged
+from ..facts import order_facts_rebuild
 from ..models import CustomerPeriod, Order, OrderLine, Period
 from .periods import period_bounds
 
@@ -80,7 +80,6 @@ def _periods_rebuild(start_month: int) -> None:
     periods_recut_requested.send(sender=Period, start_month=start_month)  # a receiver may refuse
     dates = Order.objects.order_by().values_list("date", flat=True).distinct()
     names = {d.year - (d.month < start_month) for d in dates}
-    Period.objects.filter(name__in=names).update(start=timezone.now().date(), end=timezone.now().date())
     ids = {}
     for name in sorted(names):
         start, end = period_bounds(name, start_month)
@@ -90,3 +89,5 @@ def _periods_rebuild(start_month: int) -> None:
         OrderLine.objects.filter(order__date__gte=start, order__date__lte=end).update(period_id=obj.id)
     CustomerPeriod.objects.exclude(period_id__in=ids.values()).delete()
     Period.objects.exclude(id__in=ids.values()).filter(orders__isnull=True).delete()
+    # Every line may be in another period now: the order facts of every period left, from the lines.
+    order_facts_rebuild(period_ids=Period.objects.values_list("id", flat=True))

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
@@ -14,6 +15,7 @@ from config.eventbus import publish
 
 from .. import selectors
 from ..events import OrdersChanged
+from ..facts import ORDER_FACTS, customer_facts_add, order_facts_of
 from ..models import Customer, Order, OrderLine, Product
 from ..period_services import closed_periods_refuse
 from .periods import period_for_write, periods_from
@@ -57,6 +59,7 @@ def order_upsert(
         order, _ = Order.objects.update_or_create(
             external_id=external_id, defaults={"customer": customer, "date": date, "period_id": period_id}
         )
+        before = order_facts_of(order_pks=[order.pk])  # its old customer and period: the lines still say
         OrderLine.objects.filter(order=order).delete()
         products = {}
         codes = {ln.product for ln in lines if ln.product}
@@ -78,6 +81,8 @@ def order_upsert(
                 for i, ln in enumerate(lines, start=1)
             ]
         )
+        # The order facts, by delta: out of the old (period, customer), into the new one.
+        customer_facts_add(deltas=_facts_moved(before=before, after=order_facts_of(order_pks=[order.pk])))
         first = min(name, old) if old is not None else name
         publish(OrdersChanged(period_ids=tuple(periods_from(first_name=first))))
     return order
@@ -87,5 +92,13 @@ def order_delete(*, order: Order, acting_user=None) -> None:
     closed_periods_refuse(names={order.period.name}, field="date")
     with transaction.atomic():
         name = order.period.name
+        before = order_facts_of(order_pks=[order.pk])
         order.delete()
+        customer_facts_add(deltas=_facts_moved(before=before))
         publish(OrdersChanged(period_ids=tuple(periods_from(first_name=name))))
+
+
+def _facts_moved(*, before: pd.DataFrame, after: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The delta of the order facts when an order's lines ``before`` become ``after`` (None: none)."""
+    gone = before.assign(**{c: -before[c] for c in ORDER_FACTS})
+    return gone if after is None else pd.concat([gone, after], ignore_index=True)
