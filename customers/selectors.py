@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 from django.db.models import (
     Case,
-    Count,
     DecimalField,
     Exists,
     F,
@@ -27,15 +26,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from config.money import cents_sql, sum_cents
+from config.money import cents_sql
 
 from . import pyramid
+from .facts import ORDER_FACTS
 from .models import (
     Customer,
     CustomerPeriod,
+    CustomerPeriodFacts,
     CustomerProfit,
     Level,
-    OrderLine,
     Period,
     PyramidSchemeKind,
     PyramidSettings,
@@ -74,12 +74,18 @@ def period_default() -> Period | None:
     A visit, invoice or cost pool dated in a year without orders creates that period; it must not
     become the default (the dashboard opened on "2026" with all zeros). Without any orders: the latest.
     """
-    with_orders = Period.objects.filter(Exists(OrderLine.objects.filter(period=OuterRef("pk"))))
+    with_orders = Period.objects.filter(Exists(_with_lines().filter(period=OuterRef("pk"))))
     return with_orders.order_by("-name").first() or Period.objects.order_by("-name").first()
 
 
 def period_has_orders(period: Period | None) -> bool:
-    return period is not None and OrderLine.objects.filter(period=period).exists()
+    return period is not None and _with_lines().filter(period=period).exists()
+
+
+def _with_lines() -> QuerySet:
+    """The customer-period facts of customers with order lines (the order facts, kept by the order
+    writers in their transaction: ``customers.facts``)."""
+    return CustomerPeriodFacts.objects.filter(order_lines__gt=0)
 
 
 def period_get(*, name: int | str | None = None) -> Period | None:
@@ -98,18 +104,9 @@ def period_previous(period: Period) -> Period | None:
 
 
 def period_facts(*, period: Period) -> pd.DataFrame:
-    """customer_id, revenue_cents, gross_margin_cents, orders, order_lines of the period (one query)."""
-    rows = (
-        OrderLine.objects.filter(period=period)
-        .values("customer_id")
-        .annotate(
-            revenue_cents=sum_cents("amount"),
-            gross_margin_cents=sum_cents(F("amount") - F("cost")),
-            orders=Count("order_id", distinct=True),
-            order_lines=Count("id"),
-        )
-        .values_list("customer_id", "revenue_cents", "gross_margin_cents", "orders", "order_lines")
-    )
+    """customer_id, revenue_cents, gross_margin_cents, orders, order_lines of the period's customers
+    with order lines: their stored order facts, not the lines (one query, one row per customer)."""
+    rows = _with_lines().filter(period=period).values_list("customer_id", *ORDER_FACTS)
     df = pd.DataFrame.from_records(
         list(rows), columns=["customer_id", "revenue_cents", "gross_margin_cents", "orders", "order_lines"]
     )
@@ -119,12 +116,9 @@ def period_facts(*, period: Period) -> pd.DataFrame:
 def customers_bought_before(*, period: Period) -> np.ndarray:
     """Ids of customers with net revenue > 0 in some period before this one (one query).
 
-    Summed in integer cents: an order cancelled by a credit note is 0, not 3.9e-14 (SQLite)."""
+    Summed in integer cents (the order facts): an order cancelled by a credit note is 0."""
     rows = (
-        OrderLine.objects.filter(period__name__lt=period.name)
-        .values("customer_id", "period_id")
-        .annotate(revenue_cents=sum_cents("amount"))
-        .filter(revenue_cents__gt=0)
+        CustomerPeriodFacts.objects.filter(period__name__lt=period.name, revenue_cents__gt=0)
         .values_list("customer_id", flat=True)
         .distinct()
     )
@@ -140,7 +134,7 @@ def customers_known(*, period: Period) -> pd.DataFrame:
     qs = Customer.objects.all()
     if Period.objects.filter(name__gt=period.name).exists():
         end = timezone.make_aware(timezone.datetime.combine(period.end, timezone.datetime.max.time()))
-        with_lines = OrderLine.objects.filter(period__name__lte=period.name).values("customer_id")
+        with_lines = _with_lines().filter(period__name__lte=period.name).values("customer_id")
         qs = qs.filter(Q(created_at__lte=end) | Q(id__in=with_lines))
     rows = qs.values_list("id", "external_id", "status")
     return pd.DataFrame.from_records(list(rows), columns=["customer_id", "external_id", "status"])

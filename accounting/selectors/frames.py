@@ -9,7 +9,7 @@ import pandas as pd
 from django.db.models import Count, F
 
 from config.money import cents_sql, sum_cents
-from customers.facts import customer_facts_frame
+from customers.facts import FACT_COLUMNS, customer_facts_frame
 from customers.models import CustomerPeriod, CustomerProfit, Period
 
 from ..models import CostPool, Invoice, PeriodFinance, PoolResult, ProfitSnapshot
@@ -84,25 +84,14 @@ def pools_frame(*, period: Period) -> pd.DataFrame:
 
 
 def drivers_frame(*, period: Period) -> pd.DataFrame:
-    """One row per customer in the period's stored pyramid, with the visit drivers from the core's
-    customer-period facts (written by the sales force; 2 queries)."""
-    rows = CustomerPeriod.objects.filter(period=period).values_list(
-        "customer_id",
-        "customer__external_id",
-        "level",
-        cents_sql(F("revenue")),
-        cents_sql(F("gross_margin")),
-        "orders",
-        "order_lines",
-    )
-    frame = pd.DataFrame.from_records(
-        list(rows),
-        columns=["customer_id", "external_id", "level", "revenue_cents", "gross_margin_cents", "orders", "order_lines"],
-    )
+    """One row per customer in the period's stored pyramid (its level), with the order and visit
+    drivers from the core's customer-period facts (kept by the order and visit writers; 2 queries)."""
+    rows = CustomerPeriod.objects.filter(period=period).values_list("customer_id", "customer__external_id", "level")
+    frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "external_id", "level"])
+    facts = customer_facts_frame(period=period, columns=FACT_COLUMNS)
+    frame = frame.merge(facts, on="customer_id", how="left")
+    frame[list(FACT_COLUMNS)] = frame[list(FACT_COLUMNS)].fillna(0)
     frame["active"] = frame["revenue_cents"] > 0
-    visits = customer_facts_frame(period=period, columns=("visits", "visit_minutes"))
-    frame = frame.merge(visits, on="customer_id", how="left")
-    frame[["visits", "visit_minutes"]] = frame[["visits", "visit_minutes"]].fillna(0)
     frame = frame.astype(
         {
             "customer_id": "int64",
