@@ -14,7 +14,11 @@ Tasks the import sends on commit go to an in-memory broker nobody reads, so the 
 import's own; the in-process recomputation the embedded (no Redis) setup runs after it is timed
 separately once (``eventbus.drain``).
 
-``--small``: 20,000 and 50,000 lines, 2,000 customers.
+``--small``: 20,000 and 50,000 lines, 2,000 customers. ``--tag T``: databases ``bench_import_T`` and
+``bench_import_tpl_T`` (so two people can run it at once).
+
+The floor (PostgreSQL): a plain ``COPY`` of the same file's text, in the same run, into a temporary
+table of text columns (``COPY ... FROM STDIN (FORMAT csv, HEADER)``); the import's ratio to it is printed.
 """
 
 from __future__ import annotations
@@ -188,6 +192,9 @@ def child(args) -> None:
         result = run_import("customers", args.file)
         c.child_result({"seconds": time.perf_counter() - started, "rows": result.rows})
         return
+    if args.mode == "floor":
+        c.child_result({"seconds": _copy_floor(args.file)})
+        return
     if args.mode == "drain":
         from config import eventbus
         from customers.models import Computation
@@ -202,6 +209,7 @@ def child(args) -> None:
     from django.test.utils import CaptureQueriesContext
 
     import customers.services.order_import as services
+    import customers.services.order_staging as staging
 
     spans = c.Spans()
     before = _table_fingerprint()
@@ -222,6 +230,14 @@ def child(args) -> None:
     db_utils.CursorWrapper.executemany = executemany
     with (
         spans.patch(services, "_validate_orders_chunk", "validate chunks (2 passes)"),
+        spans.patch(services, "_order_rows_checked", "check rows (part of validate on SQLite)"),
+        spans.patch(services, "_staged_frame", "rows to staging frame"),
+        spans.patch(staging, "stage_chunk", "COPY chunks into staging"),
+        spans.patch(staging, "stage_number_lines", "number lines, orders table"),
+        spans.patch(staging, "staged_errors", "checks across rows (SQL)"),
+        spans.patch(staging, "staged_merge", "merge orders + lines + surplus (SQL)"),
+        spans.patch(staging, "staged_outcome", "counts, touched pairs (SQL)"),
+        spans.patch(services, "order_facts_rebuild", "order facts rebuild"),
         spans.patch(services, "_products_ensure", "products ensure"),
         spans.patch(services, "_ids_for", "order ids lookup"),
         spans.patch(services, "_drop_surplus_lines", "drop surplus lines"),
@@ -262,6 +278,21 @@ def child(args) -> None:
     )
 
 
+def _copy_floor(path: str) -> float:
+    """Seconds to COPY the file's text into a temporary table of text columns (PostgreSQL)."""
+    from django.db import connection, transaction
+
+    with open(path, encoding="utf-8") as fh:
+        header = fh.readline().strip().split(",")
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"CREATE TEMP TABLE floor_lines ({', '.join(f'{h} text' for h in header)}) ON COMMIT DROP")
+        with cur.cursor.copy("COPY floor_lines FROM STDIN (FORMAT csv, HEADER)") as copy, open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                copy.write(block)
+    return time.perf_counter() - started
+
+
 def _cpu(runs: list[dict]) -> str:
     best = min(runs, key=lambda r: r["cpu_python"] + r["cpu_db"])
     return f"{best['cpu_python'] + best['cpu_db']:.1f} ({best['cpu_python']:.1f} + {best['cpu_db']:.1f})"
@@ -275,7 +306,10 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--small", action="store_true", help="smoke size: 20k and 50k lines, 2,000 customers")
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--child", dest="mode", choices=["files", "setup", "import", "drain"], help=argparse.SUPPRESS)
+    parser.add_argument("--tag", default="", help="suffix of the database names (bench_import_TAG)")
+    parser.add_argument(
+        "--child", dest="mode", choices=["files", "setup", "import", "drain", "floor"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--name", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -293,10 +327,22 @@ def main() -> None:
     print(f"machine: {c.machine()}")
     print(f"files ready in {made['seconds']:.1f} s ({DATA_DIR}); parent peak RSS {c.peak_rss_mb():.0f} MB", flush=True)
 
-    template, work = "bench_import_tpl", "bench_import"
+    suffix = f"_{args.tag}" if args.tag else ""
+    template, work = f"bench_import_tpl{suffix}", f"bench_import{suffix}"
     c.database_create(args.db, template)
     setup = c.run_child(SCRIPT, ["--child", "setup", "--db", args.db, "--name", template, "--file", str(cust_path)])
     print(f"customers import: {setup['rows']:,} rows in {setup['seconds']:.2f} s", flush=True)
+
+    floors: dict[int, float] = {}
+    if args.db == "postgres":
+        for n in sizes:
+            runs = [
+                c.run_child(SCRIPT, ["--child", "floor", "--db", args.db, "--name", template, "--file", str(files[n])])
+                for _ in range(max(args.repeat, 2))
+            ]
+            floors[n] = min(r["seconds"] for r in runs)
+            shown = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+            print(f"COPY floor {n:>9,} lines: {floors[n]:.2f} s (runs {shown})", flush=True)
 
     results: dict[int, list[dict]] = {}
     for n in sizes:
@@ -336,7 +382,7 @@ def main() -> None:
     for label, seconds in sorted(best["spans"].items(), key=lambda kv: -kv[1]):
         if label in ("publish events",):
             continue
-        known += seconds
+        known += 0 if "(part of" in label else seconds
         print(f"  {label:32s} {seconds:7.2f} s  {100 * seconds / best['seconds']:5.1f} %")
     print(f"  {'other (Python: Decimal quantities, ...)':32s} {best['seconds'] - known:7.2f} s")
     print("  SQL by statement (time in the database driver, includes the executemany above):")
@@ -360,6 +406,7 @@ def main() -> None:
                 f"{n / min(secs):,.0f}",
                 _cpu(results[n]),
                 f"{min(peaks):.0f} MB (spread {max(peaks) - min(peaks):.0f})",
+                f"{min(secs) / floors[n]:.1f}x" if n in floors else "",
             )
         )
     secs = [r["seconds"] for r in reimports]
@@ -370,9 +417,14 @@ def main() -> None:
             f"{big / min(secs):,.0f}",
             _cpu(reimports),
             f"{min(r['peak_rss_mb'] for r in reimports):.0f} MB",
+            f"{min(secs) / floors[big]:.1f}x" if big in floors else "",
         )
     )
-    print(c.fmt_table(rows, ("measurement", "wall time", "rows/s", "CPU s (python + db), best", "peak RSS")))
+    for n, seconds in floors.items():
+        rows.append((f"COPY floor {n:,} lines (text into a temp table)", f"{seconds:.2f} s", f"{n / seconds:,.0f}"))
+        rows[-1] += ("", "", "1x")
+    headers = ("measurement", "wall time", "rows/s", "CPU s (python + db), best", "peak RSS", "vs COPY floor")
+    print(c.fmt_table(rows, headers))
     small_peak = min(r["peak_rss_mb"] for r in results[sizes[0]])
     big_peak = min(r["peak_rss_mb"] for r in results[big])
     base = min(r["rss_before_mb"] for r in results[big])
