@@ -340,9 +340,11 @@ def dataset_generate(
     from django.db import connection
 
     from accounting.models import CostPool, PeriodFinance
+    from customers.facts import order_facts_rebuild
     from customers.models import Period
     from customers.selectors import pyramid_settings_get
     from salesforce_tasks.models import SalesRep, Team
+    from salesforce_tasks.services import visit_facts_rebuild
 
     rng = np.random.default_rng(seed)
     pyramid_settings_get()
@@ -472,6 +474,9 @@ def dataset_generate(
             ),
         )
         sequences_reset(["customers_customer", "customers_order", "customers_orderline"])
+        # Lines and visits went around the services: their customer-period facts from the rows.
+        order_facts_rebuild(period_ids=period_ids.values())
+        visit_facts_rebuild(period_ids=list(period_ids.values()))
     progress(f"  data written in {time.perf_counter() - t0:.1f} s")
 
     # Ten pools for the latest period: every allocation key, fixed and variable.

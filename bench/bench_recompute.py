@@ -1,6 +1,7 @@
 """Recomputing one period at 100,000 customers and 5,000,000 order lines.
 
     .venv/bin/python bench/bench_recompute.py [--db postgres|sqlite] [--small] [--repeat 2] [--fresh]
+        [--name DB] [--lines N] [--reads-only]
 
 Targets (PostgreSQL): pyramid of one period (read, compute, write) under 30 s, of which the pure
 computation (``pyramid.assign_levels``) under 2 s; allocation of 10 pools over 100,000 customers
@@ -17,7 +18,12 @@ reads, so each figure is the service's own work.
 Every figure is split into read (each selector timed apart), compute and write, and the SQL of the
 slowest queries is explained (PostgreSQL: EXPLAIN ANALYZE to /tmp/bench_logs/recompute_plans.txt).
 
-``--small``: 10,000 customers, 500,000 + 100,000 lines.
+First, the period's reads of the pyramid and profit stages from the order lines (as before issue
+17) and from the customer-period facts (now), beside the GROUP BY floor measured in the same run
+(``reads_compare``; ``--reads-only`` stops there).
+
+``--small``: 10,000 customers, 500,000 + 100,000 lines. ``--lines N``: N lines in the period, N/5
+the year before. ``--name``: the database (default ``bench_recompute``).
 """
 
 from __future__ import annotations
@@ -93,6 +99,128 @@ def explain(queries: list[tuple[float, str]], note: str) -> None:
             print(f"    plan ({note}, {seconds:.2f} s): " + " | ".join(keys[:6]))
 
 
+def _lines_readers():
+    """The period's reads of the pyramid and profit stages as they were before the order facts
+    (issue 17): aggregates over the order lines, and the drivers from the stored pyramid."""
+    import numpy as np
+    import pandas as pd
+    from django.db.models import Count, F, Q
+    from django.utils import timezone
+
+    from config.money import cents_sql, sum_cents
+    from customers.facts import customer_facts_frame
+    from customers.models import Customer, CustomerPeriod, OrderLine, Period
+
+    def period_facts(period):
+        rows = (
+            OrderLine.objects.filter(period=period)
+            .values("customer_id")
+            .annotate(
+                revenue_cents=sum_cents("amount"),
+                gross_margin_cents=sum_cents(F("amount") - F("cost")),
+                orders=Count("order_id", distinct=True),
+                order_lines=Count("id"),
+            )
+            .values_list("customer_id", "revenue_cents", "gross_margin_cents", "orders", "order_lines")
+        )
+        return pd.DataFrame.from_records(
+            list(rows), columns=["customer_id", "revenue_cents", "gross_margin_cents", "orders", "order_lines"]
+        ).astype("int64")
+
+    def bought_before(period):
+        rows = (
+            OrderLine.objects.filter(period__name__lt=period.name)
+            .values("customer_id", "period_id")
+            .annotate(revenue_cents=sum_cents("amount"))
+            .filter(revenue_cents__gt=0)
+            .values_list("customer_id", flat=True)
+            .distinct()
+        )
+        return np.fromiter(rows, dtype=np.int64)
+
+    def known(period):
+        qs = Customer.objects.all()
+        if Period.objects.filter(name__gt=period.name).exists():
+            with_lines = OrderLine.objects.filter(period__name__lte=period.name).values("customer_id")
+            end = timezone.make_aware(timezone.datetime.combine(period.end, timezone.datetime.max.time()))
+            qs = qs.filter(Q(created_at__lte=end) | Q(id__in=with_lines))
+        rows = qs.values_list("id", "external_id", "status")
+        return pd.DataFrame.from_records(list(rows), columns=["customer_id", "external_id", "status"])
+
+    def drivers(period):
+        rows = CustomerPeriod.objects.filter(period=period).values_list(
+            "customer_id", "customer__external_id", "level", cents_sql(F("revenue")), cents_sql(F("gross_margin")),
+            "orders", "order_lines",
+        )  # fmt: skip
+        columns = ["customer_id", "external_id", "level", "revenue_cents", "gross_margin_cents"]
+        frame = pd.DataFrame.from_records(list(rows), columns=[*columns, "orders", "order_lines"])
+        return frame.merge(customer_facts_frame(period=period), on="customer_id", how="left")
+
+    return {"period_facts": period_facts, "customers_bought_before": bought_before, "customers_known": known,
+            "drivers_frame": drivers}  # fmt: skip
+
+
+def reads_compare(period, repeat: int, size: dict) -> None:
+    """Reading the period's figures for the pyramid and profit stages: from the order lines (before
+    issue 17) and from the customer-period facts (now), next to the floor of reading the lines at
+    all: one plain GROUP BY customer over the period's lines (SUM(amount), COUNT(*), fetched)."""
+    from django.db import connection, transaction
+
+    import customers.services as cust_services
+    from accounting import selectors as acc_selectors
+    from customers import selectors as cust_selectors
+    from customers.facts import order_facts_rebuild
+
+    before = _lines_readers()
+    after = {
+        "period_facts": lambda p: cust_selectors.period_facts(period=p),
+        "customers_bought_before": lambda p: cust_selectors.customers_bought_before(period=p),
+        "customers_known": lambda p: cust_selectors.customers_known(period=p),
+        "drivers_frame": lambda p: acc_selectors.drivers_frame(period=p),
+    }
+
+    def floor():
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT customer_id, SUM(amount), COUNT(*) FROM customers_orderline WHERE period_id = %s "
+                "GROUP BY customer_id",
+                [period.id],
+            )
+            return cur.fetchall()
+
+    print("\n## the period's reads: order lines (before) vs customer-period facts (after)", flush=True)
+    if not period.customer_rows.exists():  # the profit stage's drivers need the stored pyramid
+        with transaction.atomic():
+            cust_services.pyramid_store(period.id)
+    times: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        times.setdefault("floor", []).append(c.timed(floor)[0])
+        for name in after:
+            times.setdefault(f"before {name}", []).append(c.timed(before[name], period)[0])
+            times.setdefault(f"after {name}", []).append(c.timed(after[name], period)[0])
+    old = before["period_facts"](period).sort_values("customer_id", ignore_index=True)
+    new = after["period_facts"](period).sort_values("customer_id", ignore_index=True)
+    same = old.equals(new) and set(before["customers_bought_before"](period).tolist()) == set(
+        after["customers_bought_before"](period).tolist()
+    )
+    rebuild = [c.timed(order_facts_rebuild, period_ids=[period.id])[0] for _ in range(repeat)]
+
+    floor_s = min(times["floor"])
+    rows = [("GROUP BY floor (SUM, COUNT per customer over the period's lines)", f"{floor_s:.3f}", "", "", "")]
+    stages = {"pyramid": ["period_facts", "customers_bought_before", "customers_known"], "profit": ["drivers_frame"]}
+    for stage, names in [*((n, [n]) for n in after), *stages.items()]:
+        b = sum(min(times[f"before {n}"]) for n in names)
+        a = sum(min(times[f"after {n}"]) for n in names)
+        label = f"{stage} stage reads ({', '.join(names)})" if stage in stages else f"  {stage}"
+        rows.append((label, f"{b:.3f}", f"{a:.3f}", f"{b / floor_s:.2f} / {a / floor_s:.2f}", f"{b / a:.1f}x"))
+    rows.append(("order_facts_rebuild of the period (re-cut, bulk load)", "", f"{min(rebuild):.3f}", "", ""))
+    print(
+        f"  {size['customers']:,} customers, {period.order_lines.count():,} lines in the period; best of {repeat}; "
+        f"same figures before and after: {same}; {c.machine()}"
+    )
+    print(c.fmt_table(rows, ("read", "before (lines), s", "after (facts), s", "÷ floor (before / after)", "speed-up")))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
@@ -100,9 +228,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs of each database-bound measurement")
     parser.add_argument("--pure-repeat", type=int, default=5, help="runs of each pure computation")
     parser.add_argument("--fresh", action="store_true", help="regenerate the data even if it is there")
+    parser.add_argument("--name", help="database name (default bench_recompute, bench_recompute_small)")
+    parser.add_argument(
+        "--lines", type=int, help="order lines in the measured period (default 5,000,000; the year before a fifth)"
+    )
+    parser.add_argument("--reads-only", action="store_true", help="only the period's reads: lines vs facts")
     args = parser.parse_args()
-    args.name = "bench_recompute_small" if args.small else "bench_recompute"
+    args.name = args.name or ("bench_recompute_small" if args.small else "bench_recompute")
     size = sizes(args.small)
+    if args.lines:
+        size["lines"] = {2024: args.lines // 5, 2025: args.lines}
     Path("/tmp/bench_logs").mkdir(exist_ok=True)
     PLANS.write_text("")
 
@@ -177,6 +312,10 @@ def main() -> None:
         for label, seconds in spans.seconds.items():
             print(f"    {label:42s} {seconds / runs:7.3f} s")
         print(f"    {'(total)':42s} {total:7.3f} s")
+
+    reads_compare(period, args.repeat, size)
+    if args.reads_only:
+        return
 
     # --- pyramid: read + compute ----------------------------------------------------------
     print("\n## pyramid_compute (read + compute)", flush=True)
