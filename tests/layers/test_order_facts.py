@@ -10,8 +10,6 @@ rebuild from the rows (``order_facts_rebuild``, ``visit_facts_rebuild``) changes
 import datetime as dt
 from decimal import Decimal
 
-import pytest
-from django.contrib.auth.models import User
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,21 +21,10 @@ from customers.models import Customer, CustomerPeriodFacts, Order, OrderLine, Pe
 from customers.services.orders import LineInput
 from salesforce_tasks import services as visit_services
 from salesforce_tasks.models import Visit
-from tests.salesforce_tasks.test_services import build_sales_force
 
 DATES = [dt.date(2024, 3, 1), dt.date(2024, 12, 31), dt.date(2025, 1, 15), dt.date(2025, 6, 30)]
 CUSTOMERS = ["C1", "C2", "C3", "C4", "C5"]
 ORDERS = ["O1", "O2", "O3", "O4", "O5", "O6"]
-
-
-@pytest.fixture
-def sales_force(small_dataset, rep_user, manager_user):
-    return build_sales_force(rep_user=rep_user, manager_user=manager_user)
-
-
-@pytest.fixture
-def admin(db):
-    return User.objects.create_superuser("root", "root@example.com", "x")
 
 
 def cents(value) -> int:

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from django.contrib.auth.models import User
 from django.db.models import Count, Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,20 +23,9 @@ from customers.facts import customer_facts_frame
 from customers.models import CustomerPeriodFacts, Period
 from salesforce_tasks import services
 from salesforce_tasks.models import Visit
-from tests.salesforce_tasks.test_services import build_sales_force
 
 DATES = [dt.date(2024, 3, 1), dt.date(2024, 12, 31), dt.date(2025, 1, 15), dt.date(2025, 6, 30)]
 CUSTOMERS = ["C1", "C2", "C3", "C4", "C5"]
-
-
-@pytest.fixture
-def sales_force(small_dataset, rep_user, manager_user):
-    return build_sales_force(rep_user=rep_user, manager_user=manager_user)
-
-
-@pytest.fixture
-def admin(db):
-    return User.objects.create_superuser("root", "root@example.com", "x")
 
 
 def visit_aggregates() -> dict[tuple[int, int], tuple[int, int]]:
