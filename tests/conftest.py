@@ -4,10 +4,12 @@ import os
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.utils import translation
 from rest_framework.test import APIClient
 
 from config.roles import FINANCE, MANAGER, REP
+from customers import figures_cache
 
 SERVICES = bool(os.environ.get("REDIS_URL")) and os.environ.get("DATABASE_URL", "").startswith("postgres")
 
@@ -27,6 +29,8 @@ def _eager_celery(settings):
     app.conf.task_always_eager = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()  # locmem keeps its entries across tests: no test meets another's cached figures
+    figures_cache.memo_clear()
     yield
 
 
