@@ -17,6 +17,12 @@ How it works (one picture in the README):
 
 With REDIS_URL unset Celery runs eagerly: the same tasks run in-process after commit.
 
+5. **The stage chain in one task** (issue 17): a worker that also consumes the queue of the next
+   stage (the default layout: one worker on every queue) runs that stage itself, right after the
+   current one, instead of sending it through the broker and waiting for it to come back. The
+   row is marked dirty as always, so a crash in between leaves it for the sweeper; with the apps'
+   queues split over workers, the next stage is sent as before.
+
 The bus imports no domain app: the outbox model is named in the setting ``EVENTBUS_OUTBOX_MODEL``
 (``"app_label.Model"``, loaded with ``apps.get_model``). It needs the fields ``period_id``,
 ``stage``, ``requested``, ``requested_at``, ``computed``, ``computed_at``, ``duration_ms``, ``runs``
@@ -36,6 +42,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from celery import current_app, shared_task
+from celery.signals import celeryd_after_setup
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
@@ -72,6 +79,22 @@ class Subscription:
 
 _subscriptions: dict[type[Event], list[Subscription]] = defaultdict(list)
 _stage_tasks: dict[str, str] = {}
+
+#: The queues this process consumes as a Celery worker (empty elsewhere: web, eager mode, commands).
+consumed_queues: set[str] = set()
+#: Within a stage task: the stages to run next in this worker, in order ({"pending": [...]}).
+_chain = threading.local()
+
+
+@celeryd_after_setup.connect
+def _remember_consumed_queues(sender, instance, **kwargs) -> None:
+    consumed_queues.update(instance.app.amqp.queues.consume_from.keys())
+
+
+def _queue_of(task_name: str) -> str | None:
+    route = current_app.amqp.router.route({}, task_name)
+    queue = route.get("queue")
+    return getattr(queue, "name", queue)
 
 
 def subscribe(event_type: type[Event], *, stage: str, task_name: str) -> None:
@@ -113,7 +136,15 @@ def request_stage(*, period_ids: Iterable[int], stage: str) -> None:
 
 
 def send_stage_task(task_name: str, period_id: int) -> None:
-    """Send a recompute task; a broker failure leaves the row dirty for the sweeper."""
+    """Send a recompute task; a broker failure leaves the row dirty for the sweeper.
+
+    Inside a stage task of a worker that consumes the task's queue, the stage is queued to run
+    next in this worker instead (point 5 above)."""
+    pending = getattr(_chain, "pending", None)
+    if pending is not None and _queue_of(task_name) in consumed_queues:
+        if (task_name, period_id) not in pending:
+            pending.append((task_name, period_id))
+        return
     try:
         current_app.tasks[task_name].apply_async(args=[period_id], retry=False)
     except Exception as exc:  # noqa: BLE001 - any broker error: the sweeper resends
@@ -164,8 +195,31 @@ def run_stage(*, period_id: int, stage: str, compute: Callable[[int], None]) -> 
     """Recompute ``stage`` of the period while it is dirty. Returns the number of runs.
 
     ``compute(period_id)`` runs inside a transaction that also records the version it
-    satisfied, so results and the marker commit together or not at all.
+    satisfied, so results and the marker commit together or not at all. In a worker, the stages
+    it makes dirty and this worker consumes run next, in this task (``_run_chain``).
     """
+    if consumed_queues and getattr(_chain, "pending", None) is None:
+        _chain.pending = []
+        try:
+            runs = _run_stage(period_id=period_id, stage=stage, compute=compute)
+            _run_chain()
+        finally:
+            _chain.pending = None
+        return runs
+    return _run_stage(period_id=period_id, stage=stage, compute=compute)
+
+
+def _run_chain() -> None:
+    """Run the stages queued by ``send_stage_task`` in this worker, each with its task's body."""
+    while _chain.pending:
+        task_name, period_id = _chain.pending.pop(0)
+        try:
+            current_app.tasks[task_name].run(period_id)
+        except Exception:  # the row stays dirty: the sweeper resends it
+            logger.exception("%s(%s) failed in the stage chain; the sweeper will resend it.", task_name, period_id)
+
+
+def _run_stage(*, period_id: int, stage: str, compute: Callable[[int], None]) -> int:
     Computation = outbox_model()  # noqa: N806 - a model class
 
     runs = 0
