@@ -226,10 +226,10 @@ def child(args) -> None:
             return original_executemany(self, sql, param_list)
 
     excluded = [0]  # rows the event outbox (Computation) writes: not order data
-    services.read_chunks = _timed_generator(spans, "read CSV chunks (2 passes)", services.read_chunks)
+    services.read_chunks = _timed_generator(spans, "read CSV chunks", services.read_chunks)
     db_utils.CursorWrapper.executemany = executemany
     with (
-        spans.patch(services, "_validate_orders_chunk", "validate chunks (2 passes)"),
+        spans.patch(services, "_validate_orders_chunk", "validate chunks (SQLite)"),
         spans.patch(services, "_order_rows_checked", "check rows (part of validate on SQLite)"),
         spans.patch(services, "_staged_frame", "rows to staging frame"),
         spans.patch(staging, "stage_chunk", "COPY chunks into staging"),

@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/probe_upsert.py [--db postgres|sqlite] [--small] [--lines 200000]
 
-Supports a finding of bench_import.py: ``customers.services.orders_import`` writes every line with
+Supported a finding of bench_import.py: ``customers.services.orders_import`` wrote every line with
 ``cursor.executemany(line_sql, ...)`` (``INSERT ... ON CONFLICT (order_id, line_no) DO UPDATE ...
-WHERE changed``). This probe writes the same rows (same SQL, from ``customers.services.order_import._upsert_sql``)
-into the real table both ways, first into an empty table, then again (nothing changes):
+WHERE changed``). Since issue 17 the import stages its lines instead (way B: COPY on PostgreSQL,
+``customers/services/order_staging.py``; a temporary table on SQLite). This probe writes the same
+rows (same SQL, from ``customers.services.order_import._upsert_sql``) into the real table both ways,
+first into an empty table, then again (nothing changes):
 
-A. executemany, as the import does;
+A. executemany, as the import did;
 B. the rows staged into a temporary table (COPY on PostgreSQL, executemany on SQLite), then one
    ``INSERT INTO customers_orderline SELECT ... FROM staged ON CONFLICT ... DO UPDATE ... WHERE changed``.
 
@@ -148,7 +150,7 @@ def main() -> None:
     print(f"# probe_upsert — {args.db}, {lines:,} order lines; {c.machine()}")
     results = {}
     for _ in range(args.repeat):
-        for label, way in (("A executemany (as now)", way_a), ("B staged + one INSERT ... SELECT", way_b)):
+        for label, way in (("A executemany (as before)", way_a), ("B staged + one INSERT ... SELECT", way_b)):
             empty()
             first, _ = c.timed(way)
             again, _ = c.timed(way)

@@ -158,20 +158,8 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
         return _orders_import_staged(path=path, scope=scope, progress=progress)
     state = _OrderState(customers=scope.customers())
     errors = ErrorList()
-    total_rows = 0
     start_month = selectors.pyramid_settings_get().fiscal_year_start_month
     closed = closed_period_names()
-    for chunk in read_chunks(path, ORDER_LAYOUT):
-        _closed_period_order_errors(_validate_orders_chunk(chunk, errors, state), errors, state, closed, start_month)
-        errors.add_mask(
-            chunk,
-            chunk["order_id"].isin(scope.foreign_keys(Order.objects.all(), chunk["order_id"])),
-            "order_id",
-            _foreign_reason(),
-        )
-        total_rows += len(chunk)
-    _closed_order_surplus_errors(errors, state)
-    errors.raise_if_any()
     result = ImportResult("orders")
     order_table = Order._meta.db_table
     order_sql = _upsert_sql(
@@ -183,16 +171,27 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
     touched_periods: set[int] = set()
     before_orders = set(Order.objects.values_list("external_id", flat=True))
     changed_orders: set[str] = set()
-    replay = _OrderState(customers=state.customers)
+    facts_before: set[tuple[int, int]] = set()  # the order facts' pairs of the file's orders before the write
+    # One pass: each chunk is checked, then written while the file has no bad row so far; the checks
+    # go on to the end of the file, and a bad row anywhere rolls the whole transaction back. The checks
+    # of a later chunk see the rows written before it only where those were allowed anyway (an order
+    # of the file in an open period and a customer in scope), so they answer as before the write.
     with transaction.atomic():
-        facts_before = order_facts_pairs(order_ids=state.orders)  # the order facts' pairs before the write
-        # Periods of orders moving out of a period also change: remember the old ones.
-        done = 0
         for chunk in read_chunks(path, ORDER_LAYOUT):
-            chunk = _validate_orders_chunk(chunk, ErrorList(), replay)
-            fy = fiscal_year_of(chunk["date_parsed"], start_month)
+            first_seen = [oid for oid in chunk["order_id"].unique().tolist() if oid not in state.orders]
+            chunk = _validate_orders_chunk(chunk, errors, state)
+            _closed_period_order_errors(chunk, errors, state, closed, start_month)
+            errors.add_mask(
+                chunk,
+                chunk["order_id"].isin(scope.foreign_keys(Order.objects.all(), chunk["order_id"])),
+                "order_id",
+                _foreign_reason(),
+            )
             result.rows += len(chunk)
-            done += len(chunk)
+            if errors.total:
+                continue
+            facts_before |= order_facts_pairs(order_ids=first_seen)
+            fy = fiscal_year_of(chunk["date_parsed"], start_month)
             # Rows dated in a closed period passed validation only because they equal what is stored:
             # they write nothing (and count as unchanged).
             keep = ~fy.isin(closed)
@@ -246,14 +245,16 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
                     ),
                 )
             if progress:
-                progress(int(90 * done / max(total_rows, 1)))
+                progress(min(89, result.rows // 10_000))
+        _closed_order_surplus_errors(errors, state)
+        errors.raise_if_any()
         with connection.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS {_STAGED_LINES}")
-        changed_orders.update(_drop_surplus_lines(replay.lines_seen))
-        new_orders = replay.lines_seen.keys() - before_orders
+        changed_orders.update(_drop_surplus_lines(state.lines_seen))
+        new_orders = state.lines_seen.keys() - before_orders
         result.created = len(new_orders)
         result.updated = len(changed_orders - new_orders)
-        result.unchanged = len(replay.lines_seen) - result.created - result.updated
+        result.unchanged = len(state.lines_seen) - result.created - result.updated
         if result.created or result.updated:  # the order facts of every pair the file's orders left or entered
             order_facts_rebuild(pairs=facts_before | order_facts_pairs(order_ids=state.orders))
         if touched_periods and (result.created or result.updated):

@@ -128,7 +128,8 @@ def staged_errors(cursor, errors: ErrorList, *, customer_ids, closed: set[int], 
             cursor,
             errors,
             f"""SELECT s.row, s.order_id, NULL FROM {LINES} s JOIN {ORDERS} k USING (order_id)
-            JOIN {t["orders_t"]} o ON o.id = k.stored_id WHERE NOT (o.customer_id = ANY(%s))""",
+            JOIN {t["orders_t"]} o ON o.id = k.stored_id
+            LEFT JOIN unnest(%s::bigint[]) AS mine (id) ON mine.id = o.customer_id WHERE mine.id IS NULL""",
             [sorted(customer_ids)],
             "order_id",
             messages["foreign"],
@@ -197,7 +198,7 @@ def staged_merge(cursor, *, period_ids: dict[int, int], closed: set[int]) -> Non
     a statement wrote lands in the temporary table of changed orders. Rows in a closed period
     write nothing (they passed the checks because they equal what is stored)."""
     t = _tables()
-    cursor.execute(f"CREATE TEMP TABLE {CHANGED} (order_id bigint) ON COMMIT DROP")
+    cursor.execute(f"CREATE TEMP TABLE {CHANGED} (order_id bigint PRIMARY KEY) ON COMMIT DROP")
     names, ids = list(period_ids), [period_ids[n] for n in period_ids]
     cursor.execute(
         f"""WITH up AS (
@@ -210,7 +211,7 @@ def staged_merge(cursor, *, period_ids: dict[int, int], closed: set[int]) -> Non
             WHERE (t.customer_id, t.date, t.period_id)
                   IS DISTINCT FROM (excluded.customer_id, excluded.date, excluded.period_id)
             RETURNING t.id)
-        INSERT INTO {CHANGED} SELECT id FROM up""",
+        INSERT INTO {CHANGED} SELECT id FROM up ON CONFLICT DO NOTHING""",
         [names, ids],
     )
     update = ["amount", "cost", "quantity", "product_id", "customer_id", "period_id"]
@@ -228,15 +229,16 @@ def staged_merge(cursor, *, period_ids: dict[int, int], closed: set[int]) -> Non
             WHERE ({", ".join(f"t.{c}" for c in update)})
                   IS DISTINCT FROM ({", ".join(f"excluded.{c}" for c in update)})
             RETURNING t.order_id)
-        INSERT INTO {CHANGED} SELECT DISTINCT order_id FROM up""",
+        INSERT INTO {CHANGED} SELECT DISTINCT order_id FROM up ON CONFLICT DO NOTHING""",
         [sorted(closed)],
     )
     cursor.execute(
         f"""WITH gone AS (
             DELETE FROM {t["lines_t"]} l USING {ORDERS} k
             WHERE l.order_id = k.stored_id AND l.line_no > k.n_lines RETURNING l.order_id)
-        INSERT INTO {CHANGED} SELECT DISTINCT order_id FROM gone"""
+        INSERT INTO {CHANGED} SELECT DISTINCT order_id FROM gone ON CONFLICT DO NOTHING"""
     )
+    cursor.execute(f"ANALYZE {CHANGED}")
 
 
 def staged_outcome(cursor, closed: set[int]) -> tuple[int, int, int, set[int], set[tuple[int, int]]]:
@@ -246,9 +248,8 @@ def staged_outcome(cursor, closed: set[int]) -> tuple[int, int, int, set[int], s
     pairs: the (period, customer) pairs a changed order left or entered (its facts change)."""
     t = _tables()
     cursor.execute(
-        f"""SELECT count(*), count(*) FILTER (WHERE stored_id IS NULL),
-                   count(*) FILTER (WHERE stored_id IN (SELECT order_id FROM {CHANGED}))
-        FROM {ORDERS}"""
+        f"""SELECT count(*), count(*) FILTER (WHERE k.stored_id IS NULL), count(c.order_id)
+        FROM {ORDERS} k LEFT JOIN {CHANGED} c ON c.order_id = k.stored_id"""
     )
     total, created, updated = cursor.fetchone()
     cursor.execute(
@@ -259,9 +260,8 @@ def staged_outcome(cursor, closed: set[int]) -> tuple[int, int, int, set[int], s
     )
     touched = {int(p) for (p,) in cursor.fetchall()}
     cursor.execute(
-        f"""SELECT old_period_id, old_customer_id FROM {ORDERS}
-            WHERE stored_id IN (SELECT order_id FROM {CHANGED})
-        UNION SELECT o.period_id, o.customer_id FROM {t["orders_t"]} o WHERE o.id IN (SELECT order_id FROM {CHANGED})"""
+        f"""SELECT k.old_period_id, k.old_customer_id FROM {ORDERS} k JOIN {CHANGED} c ON c.order_id = k.stored_id
+        UNION SELECT o.period_id, o.customer_id FROM {CHANGED} c JOIN {t["orders_t"]} o ON o.id = c.order_id"""
     )
     pairs = {(int(p), int(c)) for p, c in cursor.fetchall()}
     return int(total), int(created), int(updated), touched, pairs
