@@ -101,7 +101,7 @@ RULES: dict[str, Rule] = {
     "accounting:interest_rate_update": R("f", "f"),
     "accounting:pool_update": R("f", "f"),
     "accounting:pool_delete": R("f", "f"),
-    "accounting:pool_history": R("mf"),
+    "accounting:pool_history": R("f"),  # HISTORY_RULES: a pool's history is finance's
     "accounting:pool_revert": R("f", "f"),
     "accounting:profit": R("mf"),
     "accounting:profit_lossmaking": R("mf"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from config.export import table_response
 from config.roles import FINANCE, MANAGER, has_role, require_role
+from customers import policy
 from customers.models import Period
 from customers.selectors import period_list
 from customers.templatetags.kw import number
@@ -229,8 +230,10 @@ def pool_delete(request, pk: int):
 @login_required
 @require_GET
 def pool_history(request, pk: int):
-    """Every change of a pool: who, when, old → new; finance can go back to any version."""
-    require_role(request.user, FINANCE, MANAGER)
+    """Every change of a pool: who, when, old → new; finance can go back to any version. Who may
+    read it is the policy's (``HISTORY_RULES``), as on the history log."""
+    if not policy.may_read_history(request.user, "cost_pool"):
+        raise PermissionDenied
     pool = get_object_or_404(CostPool.objects.select_related("period", "customer"), pk=pk)
     return render(
         request,
