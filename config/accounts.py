@@ -5,20 +5,27 @@
   until the cool-off has passed. ``lockout_response`` shapes the refusal (a page, or JSON under /api/).
 - **Demo accounts** (made by ``load_demo``: members of the ``demo`` group) and the published demo
   passwords cannot log in when ``DJANGO_ENV=production``, unless ``ALLOW_DEMO_LOGINS`` is set.
+- **Password reset requests** are limited (``PasswordResetView``): at most
+  ``PASSWORD_RESET_LIMIT_PER_HOUR`` per client address (then the form says so, status 429) and per
+  email address (then no further mail goes out, and the page answers as always, so nobody learns
+  whether the address has an account or fills someone's mailbox).
 - **Password links**: ``password_set_url`` builds the one-time link to the page where a user sets a
   password (the reset page; an invitation can send the same link).
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -171,6 +178,36 @@ class TokenObtainView(ObtainAuthToken):
             raise RequestInvalid(serializer.errors)
         token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
+
+
+# --- password reset requests --------------------------------------------------------------------
+
+
+def _over_limit(key: str) -> bool:
+    """Count one request under ``key`` for an hour; True once the count passes the limit."""
+    limit = getattr(settings, "PASSWORD_RESET_LIMIT_PER_HOUR", 5)
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > limit
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form with a limit per client address and per email address (module docstring)."""
+
+    def form_valid(self, form):
+        if _over_limit(f"pwreset:ip:{client_ip(self.request) or '-'}"):
+            form.add_error(None, _("Too many password reset requests from this address. Try again in an hour."))
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        email = form.cleaned_data["email"].strip().lower()
+        if _over_limit(f"pwreset:email:{hashlib.sha256(email.encode()).hexdigest()}"):
+            return redirect(self.get_success_url())  # answered as always; no further mail
+        return super().form_valid(form)
 
 
 # --- password links -----------------------------------------------------------------------------

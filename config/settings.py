@@ -273,6 +273,8 @@ AXES_LOCKOUT_PARAMETERS = [
     for criterion in env_list("AXES_LOCKOUT_PARAMETERS", "username+ip_address")
 ]
 AXES_RESET_ON_SUCCESS = True
+# Password reset requests per hour, per client address and per email address (config.accounts).
+PASSWORD_RESET_LIMIT_PER_HOUR = int(os.environ.get("PASSWORD_RESET_LIMIT_PER_HOUR", "5"))
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "config.accounts.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "config.accounts.client_ip"

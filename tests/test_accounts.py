@@ -262,3 +262,26 @@ def test_email_is_console_by_default_and_smtp_from_the_environment():
                           env={**base, "EMAIL_HOST": "smtp.example.com", "EMAIL_PORT": "465", "EMAIL_USE_TLS": "0"},
                           capture_output=True, text=True)  # fmt: skip
     assert smtp.stdout.split() == ["django.core.mail.backends.smtp.EmailBackend", "smtp.example.com", "465", "False"]
+
+
+def test_password_reset_requests_are_limited_per_address_and_per_email(person, settings):
+    """No mailbox flooding and no unlimited tries: at most PASSWORD_RESET_LIMIT_PER_HOUR requests per
+    email address get a mail (the page answers the same), and per client address the form refuses."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.PASSWORD_RESET_LIMIT_PER_HOUR = 2
+    url = reverse("password_reset")
+    for n, address in enumerate(["10.0.0.1", "10.0.0.2", "10.0.0.3"], start=1):
+        response = Client(REMOTE_ADDR=address).post(url, {"email": "Jansen@example.com"})
+        assert response.status_code == 302 and response["Location"] == reverse("password_reset_done")
+        assert len(mail.outbox) == min(n, 2)  # the third request for the same email sends nothing
+    same_address = Client(REMOTE_ADDR="10.0.0.9")
+    for email in ("a@example.com", "b@example.com"):
+        assert same_address.post(url, {"email": email}).status_code == 302
+    refused = same_address.post(url, {"email": "c@example.com"})
+    assert refused.status_code == 429
+    assert "Too many password reset requests" in refused.content.decode()
+    assert len(mail.outbox) == 2
+    cache.clear()
