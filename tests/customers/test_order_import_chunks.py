@@ -72,6 +72,8 @@ def test_bad_rows_in_the_middle_are_each_reported_and_nothing_is_written(custome
     assert "not a number" in reasons[6]
     assert {e.row: e.value for e in failed.value.errors}[4] == "CX"
     assert (Order.objects.count(), OrderLine.objects.count(), Product.objects.count()) == (0, 0, 0)
+    # Nothing of the failed import is left in the way of the next one (same transaction in a test).
+    assert _orders(tmp_path, GOOD).created == 3
 
 
 def test_lines_are_numbered_across_chunks_and_a_reimport_changes_nothing(customers, two_row_chunks, tmp_path):
