@@ -498,16 +498,15 @@ def invoices_import(*, path: str | Path, acting_user=None, progress=None) -> Imp
         for chunk in read_chunks(path, INVOICE_LAYOUT):
             chunk = _validate_invoices(chunk, ErrorList(), customers, set())
             fy = fiscal_year_of(chunk["issued_d"], start_month)
-            period_ids = periods_for_write(names=set(fy.unique().tolist()))
             stored = {
                 row[0]: row[1:]
                 for row in Invoice.objects.filter(external_id__in=list(chunk["invoice_id"])).values_list(
                     "external_id", *fields
                 )
             }
-            touched.update(
-                Invoice.objects.filter(external_id__in=list(chunk["invoice_id"])).values_list("period_id", flat=True)
-            )
+            # Rows equal to what is stored are unchanged, also in a closed period: only the rows that
+            # write go through the choke point (their new period and the one they leave).
+            known = dict(Period.objects.filter(name__in=set(fy.unique().tolist())).values_list("name", "id"))
             objs = [
                 Invoice(
                     external_id=r.invoice_id,
@@ -516,12 +515,25 @@ def invoices_import(*, path: str | Path, acting_user=None, progress=None) -> Imp
                     issued=r.issued_d.date(),
                     due=r.due_d.date(),
                     paid=None if pd.isna(r.paid_d) else r.paid_d.date(),
-                    period_id=period_ids[int(y)],
+                    period_id=known.get(int(y)),
                 )
                 for r, y in zip(chunk.itertuples(index=False), fy, strict=True)
             ]
             new = sum(o.external_id not in stored for o in objs)
-            objs = [o for o in objs if stored.get(o.external_id) != tuple(getattr(o, f) for f in fields)]
+            writes = [
+                (o, int(y))
+                for o, y in zip(objs, fy, strict=True)
+                if stored.get(o.external_id) != tuple(getattr(o, f) for f in fields)
+            ]
+            left = {stored[o.external_id][-1] for o, _y in writes if o.external_id in stored}
+            period_ids = periods_for_write(
+                names={y for _o, y in writes} | set(Period.objects.filter(id__in=left).values_list("name", flat=True))
+            )
+            objs = []
+            for o, y in writes:
+                o.period_id = period_ids[y]
+                objs.append(o)
+            touched.update(left)
             result.rows += len(chunk)
             result.created += new
             result.updated += len(objs) - new
@@ -561,8 +573,57 @@ def _validate_invoices(chunk: pd.DataFrame, errors: ErrorList, customers: dict, 
     errors.add_mask(chunk, bad_p, "paid", "not a date; write it as YYYY-MM-DD or leave it empty while open")
     for column, parsed, bad_parse in (("issued", issued, bad_i), ("due", due, bad_d), ("paid", paid, bad_p)):
         errors.add_mask(chunk, ~bad_parse & outside_date_window(parsed), column, date_window_reason())
-    add_closed_period_errors(chunk, errors, issued.where(~bad_i), "issued")
-    return chunk.assign(customer_pk=cust, amount_cents=amount, issued_d=issued, due_d=due, paid_d=paid)
+    chunk = chunk.assign(customer_pk=cust, amount_cents=amount, issued_d=issued, due_d=due, paid_d=paid)
+    _closed_invoice_errors(chunk, errors, valid=~bad_i & cust.notna() & ~bad & ~bad_d & ~bad_p)
+    return chunk
+
+
+def _closed_invoice_errors(chunk: pd.DataFrame, errors: ErrorList, *, valid: pd.Series) -> None:
+    """Rows that would write into a closed period (their issue date's, or the one a stored invoice
+    leaves) are row errors naming the period; a row equal to the stored invoice is unchanged and
+    accepted, as the orders import does."""
+    closed = closed_period_names()
+    if not closed:
+        return
+    unchanged = _invoice_unchanged(chunk)
+    add_closed_period_errors(chunk, errors, chunk["issued_d"].where(valid & ~unchanged), "issued")
+    left = dict(
+        Invoice.objects.filter(external_id__in=list(chunk["invoice_id"]), period__name__in=closed).values_list(
+            "external_id", "period__name"
+        )
+    )
+    from customers.selectors import pyramid_settings_get
+
+    issued = chunk["issued_d"]
+    start_month = pyramid_settings_get().fiscal_year_start_month
+    own = issued.dt.year - (issued.dt.month < start_month).astype("float64")  # NaN where no date
+    names = chunk["invoice_id"].map(left)
+    leaving = names.notna() & ~unchanged & (own != names)  # staying: reported above
+    for name in sorted(set(left.values())):
+        errors.add_mask(chunk, leaving & (names == name), "issued", closed_period_message(name))
+
+
+def _invoice_unchanged(chunk: pd.DataFrame) -> pd.Series:
+    """Rows whose customer, amount and dates equal the stored invoice's."""
+    stored = {
+        row[0]: row[1:]
+        for row in Invoice.objects.filter(external_id__in=list(chunk["invoice_id"])).values_list(
+            "external_id", "customer_id", "amount", "issued", "due", "paid"
+        )
+    }
+    if not stored:
+        return pd.Series(False, index=chunk.index)
+
+    def same(r) -> bool:
+        old = stored.get(r.invoice_id)
+        if old is None or pd.isna(r.customer_pk) or pd.isna(r.amount_cents) or pd.isna(r.issued_d):
+            return False
+        paid = None if pd.isna(r.paid_d) else r.paid_d.date()
+        due = None if pd.isna(r.due_d) else r.due_d.date()
+        new = (int(r.customer_pk), Decimal(int(r.amount_cents)).scaleb(-2), r.issued_d.date(), due, paid)
+        return old == new
+
+    return pd.Series([same(r) for r in chunk.itertuples(index=False)], index=chunk.index, dtype=bool)
 
 
 def cost_pools_copy(*, source: Period, target: Period, acting_user) -> int:

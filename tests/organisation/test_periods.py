@@ -10,6 +10,7 @@ from accounting.models import CostPool, PeriodFinance
 from accounting.services import cost_pool_update
 from config.eventbus import drain, request_stage
 from config.intake import ImportFailed, run_import
+from customers.facts import order_facts_rebuild
 from customers.models import Customer, CustomerPeriod, OrderLine, Period
 from salesforce_tasks.models import CustomerTarget
 from salesforce_tasks.organisation.periods import year_close, year_open, year_reopen
@@ -76,6 +77,7 @@ def test_a_closed_periods_figures_do_not_change_on_recompute(small_dataset, fina
     before = CustomerPeriod.objects.get(period=p2024, customer=c1).revenue
     year_close(name=2024, acting_user=finance_user)
     OrderLine.objects.filter(period=p2024, customer=c1).update(amount=Decimal("9999.00"))  # behind the services' back
+    order_facts_rebuild(period_ids=[p2024.pk])  # and its facts with them (the pyramid reads the facts)
     request_stage(period_ids=[p2024.pk], stage="pyramid")
     drain()
     assert CustomerPeriod.objects.get(period=p2024, customer=c1).revenue == before
@@ -135,3 +137,38 @@ def test_closed_period_refuses_orders_invoices_and_visits_in_imports_and_service
     with pytest.raises(ValidationError):
         order_delete(order=Order.objects.get(external_id="O1"))
     assert Order.objects.filter(external_id="O1").exists()
+
+
+def test_a_closed_period_accepts_unchanged_invoice_rows_and_refuses_changed_ones(small_dataset, finance_user, tmp_path):
+    """Re-importing an invoice file that holds a closed period's invoices as they are stored changes
+    nothing and is accepted (as the orders import does); a changed one, or one moved out of the
+    closed period, is a row error naming the period."""
+    from accounting.models import Invoice
+
+    invoice = Invoice.objects.select_related("customer", "period").order_by("issued", "external_id").first()
+    name = invoice.period.name
+    year_close(name=name, acting_user=finance_user)
+
+    def row(amount, issued):
+        paid = invoice.paid.isoformat() if invoice.paid else ""
+        return f"{invoice.customer.external_id},{invoice.external_id},{amount},{issued},{invoice.due},{paid}\n"
+
+    header = "customer_id,invoice_id,amount,issued,due,paid\n"
+    same = tmp_path / "same.csv"
+    same.write_text(header + row(invoice.amount, invoice.issued))
+    result = run_import("invoices", same, acting_user=finance_user)
+    assert (result.unchanged, result.created, result.updated) == (1, 0, 0)
+    changed = tmp_path / "changed.csv"
+    changed.write_text(header + row(invoice.amount + 1, invoice.issued))
+    with pytest.raises(ImportFailed) as failed:
+        run_import("invoices", changed, acting_user=finance_user)
+    assert [(e.row, e.column) for e in failed.value.errors] == [(2, "issued")]
+    assert f"period {name} is closed" in failed.value.errors[0].reason
+    moved = tmp_path / "moved.csv"
+    later = f"{name + 1}-06-01"
+    moved.write_text(header + row(invoice.amount, later).replace(str(invoice.due), f"{name + 1}-07-01"))
+    with pytest.raises(ImportFailed) as failed:
+        run_import("invoices", moved, acting_user=finance_user)
+    assert f"period {name} is closed" in failed.value.errors[0].reason
+    invoice.refresh_from_db()
+    assert invoice.period.name == name
