@@ -50,6 +50,20 @@ def _form_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def _form_post(form, write, *, done: str) -> str | bool:
+    """The shape of a form post on the team page: bind, call the service ``write(cleaned_data)``,
+    put its ValidationError on the form; True (and the ``done`` message, formatted with the
+    cleaned data) when it wrote, False when the form is to be shown again with its errors."""
+    if not form.is_valid():
+        return False
+    try:
+        write(form.cleaned_data)
+    except ValidationError as exc:
+        _form_errors(form, exc)
+        return False
+    return done % form.cleaned_data
+
+
 # --- teams, reps, pairs -----------------------------------------------------------------------
 
 
@@ -112,14 +126,14 @@ def team(request, team_id: int):
 def rep_new(request, team_id: int):
     team = policy.team_for_update(request.user, team_id)
     form = RepForm(request.POST)
-    if form.is_valid():
-        try:
-            services.rep_create(team=team, acting_user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, _("Rep %(name)s added.") % {"name": form.cleaned_data["name"]})
-            return redirect("salesforce:organisation:team", team_id=team.pk)
+    done = _form_post(
+        form,
+        lambda data: services.rep_create(team=team, acting_user=request.user, **data),
+        done=_("Rep %(name)s added."),
+    )
+    if done:
+        messages.success(request, done)
+        return redirect("salesforce:organisation:team", team_id=team.pk)
     return _team_page(request, team, rep_form=form)
 
 
@@ -129,14 +143,14 @@ def rep_new(request, team_id: int):
 def pair_new(request, team_id: int):
     team = policy.team_for_update(request.user, team_id)
     form = PairForm(request.POST, team=team)
-    if form.is_valid():
-        try:
-            services.pair_create(team=team, acting_user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, _("Pair %(code)s created.") % {"code": form.cleaned_data["code"]})
-            return redirect("salesforce:organisation:team", team_id=team.pk)
+    done = _form_post(
+        form,
+        lambda data: services.pair_create(team=team, acting_user=request.user, **data),
+        done=_("Pair %(code)s created."),
+    )
+    if done:
+        messages.success(request, done)
+        return redirect("salesforce:organisation:team", team_id=team.pk)
     return _team_page(request, team, pair_form=form)
 
 
@@ -146,22 +160,22 @@ def pair_new(request, team_id: int):
 def rep_invite(request, rep_id: int):
     rep = policy.rep_for_update(request.user, rep_id)
     form = InviteForm(request.POST)
-    if form.is_valid():
-        try:
-            services.user_invite(
-                username=form.cleaned_data["username"],
-                email=form.cleaned_data["email"],
-                name=rep.name,
-                role="rep",
-                rep=rep,
-                acting_user=request.user,
-                site_url=request.build_absolute_uri("/"),
-            )
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
-            return redirect("salesforce:organisation:team", team_id=rep.team_id)
+    done = _form_post(
+        form,
+        lambda data: services.user_invite(
+            username=data["username"],
+            email=data["email"],
+            name=rep.name,
+            role="rep",
+            rep=rep,
+            acting_user=request.user,
+            site_url=request.build_absolute_uri("/"),
+        ),
+        done=_("Invitation sent to %(email)s."),
+    )
+    if done:
+        messages.success(request, done)
+        return redirect("salesforce:organisation:team", team_id=rep.team_id)
     return _team_page(request, rep.team, **{f"invite_{rep.pk}": form})
 
 
