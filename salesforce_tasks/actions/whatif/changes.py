@@ -44,22 +44,24 @@ def changed_drivers(rows: pd.DataFrame) -> pd.DataFrame:
 
     raised = (kind == MIN_REVENUE) & has_revenue & (revenue < h)
     new_revenue = np.where(raised, h, revenue)
-    new_margin = np.where(raised, _div_half_up(_obj(margin) * _obj(h), np.where(has_revenue, revenue, 1)), margin)
+    new_margin = np.where(
+        raised, _div_half_up(as_objects(margin) * as_objects(h), np.where(has_revenue, revenue, 1)), margin
+    )
 
     points = kind == DISCOUNT_CHANGE
-    new_margin = new_margin + np.where(points, _div_half_up(_obj(revenue) * _obj(h), 10000), 0)
+    new_margin = new_margin + np.where(points, _div_half_up(as_objects(revenue) * as_objects(h), 10000), 0)
 
     merge = (kind == MIN_ORDER_SIZE) & has_revenue & (h > 0)
     merged_orders = np.maximum(1, -(-revenue // np.where(h > 0, h, 1)))
     new_orders = np.where(merge, np.minimum(orders, merged_orders), orders)
 
-    surcharge = np.where(kind == ORDER_SURCHARGE, _div_half_up(_obj(h) * _obj(orders), 1), 0)
+    surcharge = np.where(kind == ORDER_SURCHARGE, _div_half_up(as_objects(h) * as_objects(orders), 1), 0)
     new_revenue = new_revenue + surcharge
     new_margin = new_margin + surcharge
 
     inside = kind == MOVE_TO_INSIDE
-    new_minutes = minutes - np.where(inside, _div_half_up(_obj(minutes) * _obj(h), 10000), 0)
-    new_visits = visits - np.where(inside, _div_half_up(_obj(visits) * _obj(h), 10000), 0)
+    new_minutes = minutes - np.where(inside, _div_half_up(as_objects(minutes) * as_objects(h), 10000), 0)
+    new_visits = visits - np.where(inside, _div_half_up(as_objects(visits) * as_objects(h), 10000), 0)
 
     return rows.assign(
         revenue_cents=new_revenue.astype(np.int64),
@@ -71,7 +73,7 @@ def changed_drivers(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _obj(values) -> np.ndarray:
+def as_objects(values) -> np.ndarray:
     """Python integers, so products of cents never overflow."""
     return np.asarray(values, dtype=np.int64).astype(object)
 
@@ -132,14 +134,14 @@ def _quantity(pool: dict, frame: pd.DataFrame) -> tuple[np.ndarray, int]:
         per_order, per_line = _fraction(pool["minutes_per_order"]), _fraction(pool["minutes_per_line"])
         scale = math.lcm(per_order.denominator, per_line.denominator)
         minutes = (
-            int(per_order * scale) * _obj(frame["orders"])
-            + int(per_line * scale) * _obj(frame["order_lines"])
-            + scale * _obj(frame["visit_minutes"])
+            int(per_order * scale) * as_objects(frame["orders"])
+            + int(per_line * scale) * as_objects(frame["order_lines"])
+            + scale * as_objects(frame["visit_minutes"])
         )
         return np.where(active, minutes, 0).astype(object), scale
     else:  # direct: a booking, no driver
         quantity = np.zeros(len(frame), dtype=np.int64)
-    return _obj(quantity), scale
+    return as_objects(quantity), scale
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ class _PoolChange:
     capacity_after: np.ndarray | None  # per row, minutes (variable time-driven pools)
 
 
-def _pool_changes(drivers: pd.DataFrame, pools: pd.DataFrame, before: pd.DataFrame, after: pd.DataFrame):
+def pool_changes(drivers: pd.DataFrame, pools: pd.DataFrame, before: pd.DataFrame, after: pd.DataFrame):
     """Per pool, what the change of each row's customer from ``before`` to ``after`` does to it."""
     changes = []
     n = len(before)
@@ -169,7 +171,7 @@ def _pool_changes(drivers: pd.DataFrame, pools: pd.DataFrame, before: pd.DataFra
             changes.append(_time_driven_change(pool, amount, variable, total, scale, q0, q1, dq))
             continue
         amount_change = _div_half_up(amount * dq, total) if variable else np.zeros(n, dtype=np.int64)
-        new_amount = amount + _obj(amount_change)
+        new_amount = amount + as_objects(amount_change)
         share_before = _div_half_up(amount * q0, total)
         share_after = _div_half_up(new_amount * q1, total + dq)
         changes.append(_PoolChange(int(pool["pool_id"]), amount_change, share_after - share_before, None))
@@ -201,7 +203,7 @@ def _time_driven_change(pool, amount, variable, demand, scale, q0, q1, dq) -> _P
         amount_change = _div_half_up(amount * dq * cap_den, cap_num)
         new_cap_num = cap_num + dq * cap_den
     share_before = charge(amount, q0, np.full(n, demand, dtype=object), np.full(n, cap_num, dtype=object))
-    share_after = charge(amount + _obj(amount_change), q1, demand + dq, new_cap_num)
+    share_after = charge(amount + as_objects(amount_change), q1, demand + dq, new_cap_num)
     capacity_after = None
     if variable and not overloaded:
         capacity_after = new_cap_num.astype(float) / (cap_den * scale)

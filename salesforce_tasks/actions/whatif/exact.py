@@ -7,9 +7,9 @@ import pandas as pd
 
 from accounting import allocation
 
-from .changes import _pool_changes, changed_drivers
+from .changes import changed_drivers, pool_changes
 from .terms import (
-    _CHANGED_COLUMNS,
+    CHANGED_COLUMNS,
     MIN_REVENUE,
     OTHER,
     PART_WAYS,
@@ -38,8 +38,8 @@ def action_whatif(
     value = parameter_check(action_type, parameter)
     if action_type == OTHER:
         return None
-    rows = _customer_rows(drivers, [customer_id])
-    fin = _financing_series(financing)
+    rows = customer_rows(drivers, [customer_id])
+    fin = financing_series(financing)
     own_financing = int(fin.get(customer_id, 0))
     company_before = _company_profit(drivers, pools) - int(fin.sum())
     if action_type == PART_WAYS:
@@ -51,12 +51,12 @@ def action_whatif(
     _check_applicable(rows, action_type)
     after = changed_drivers(_with_action(rows, action_type, value))
     pools_after = pools.copy()
-    for change in _pool_changes(drivers, pools, rows, after):
+    for change in pool_changes(drivers, pools, rows, after):
         where = pools_after["pool_id"] == change.pool_id
         pools_after.loc[where, "amount_cents"] = pools_after.loc[where, "amount_cents"] + int(change.amount_change[0])
         if change.capacity_after is not None:
             pools_after.loc[where, "capacity_minutes"] = change.capacity_after[0]
-    changes = after[["customer_id", *_CHANGED_COLUMNS]]
+    changes = after[["customer_id", *CHANGED_COLUMNS]]
     result = allocation.what_if(drivers, pools_after, changes=changes)
     before = before if before is not None else allocation.allocate_pools(drivers, pools)
     allocated = before.per_customer().set_index("customer_id")["allocated_cents"]
@@ -86,13 +86,13 @@ def _company_profit(drivers: pd.DataFrame, pools: pd.DataFrame) -> int:
     return int(drivers["gross_margin_cents"].sum()) - int(pools["amount_cents"].sum())
 
 
-def _financing_series(financing: pd.DataFrame | None) -> pd.Series:
+def financing_series(financing: pd.DataFrame | None) -> pd.Series:
     if financing is None or financing.empty:
         return pd.Series(dtype=np.int64)
     return financing.groupby("customer_id")["financing_cost_cents"].sum().astype(np.int64)
 
 
-def _customer_rows(drivers: pd.DataFrame, customer_ids) -> pd.DataFrame:
+def customer_rows(drivers: pd.DataFrame, customer_ids) -> pd.DataFrame:
     indexed = drivers.set_index("customer_id")
     missing = [c for c in customer_ids if c not in indexed.index]
     if missing:

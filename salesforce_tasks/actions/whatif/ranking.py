@@ -11,8 +11,8 @@ import pandas as pd
 
 from accounting import allocation
 
-from .changes import _obj, _pool_changes, changed_drivers
-from .exact import _customer_rows, _financing_series
+from .changes import as_objects, changed_drivers, pool_changes
+from .exact import customer_rows, financing_series
 from .terms import (
     ACTION_TYPES,
     ASSUMPTIONS,
@@ -50,19 +50,19 @@ def action_effects(
     """
     if actions.empty:
         return actions.assign(**{c: pd.Series(dtype="Int64") for c in EFFECT_COLUMNS})
-    rows = _customer_rows(drivers, actions["customer_id"].tolist())
+    rows = customer_rows(drivers, actions["customer_id"].tolist())
     hundredths = [0 if pd.isna(p) else parameter_hundredths(p) for p in actions["parameter"].tolist()]
     kind = actions["action_type"].to_numpy(dtype=object)
     rows = rows.assign(action_type=kind, parameter_hundredths=np.array(hundredths, dtype=np.int64))
     after = changed_drivers(rows)
-    fin = _financing_series(financing)
+    fin = financing_series(financing)
     own_financing = actions["customer_id"].map(fin).fillna(0).to_numpy(dtype=np.int64)
     allocated = before.per_customer().set_index("customer_id")["allocated_cents"]
     own_allocated = actions["customer_id"].map(allocated).fillna(0).to_numpy(dtype=np.int64)
     margin = rows["gross_margin_cents"].to_numpy(dtype=np.int64)
     customer_before = margin - own_allocated - own_financing
 
-    changes = _pool_changes(drivers, pools, rows, after)
+    changes = pool_changes(drivers, pools, rows, after)
     amount_change = sum((c.amount_change for c in changes), np.zeros(len(rows), dtype=np.int64))
     share_change = sum((c.share_change for c in changes), np.zeros(len(rows), dtype=np.int64))
     new_margin = after["gross_margin_cents"].to_numpy(dtype=np.int64)
@@ -114,7 +114,7 @@ def default_parameters(drivers: pd.DataFrame, pools: pd.DataFrame, before, finan
         orders and a bound of at least 1 cent.
     move_to_inside: 100 %; only with visit minutes. part_ways: always.
     """
-    rows = _customer_rows(drivers, list(customer_ids))
+    rows = customer_rows(drivers, list(customer_ids))
     ids = rows["customer_id"].to_numpy(dtype=np.int64)
     n = len(ids)
     revenue = rows["revenue_cents"].to_numpy(dtype=np.int64)
@@ -124,32 +124,34 @@ def default_parameters(drivers: pd.DataFrame, pools: pd.DataFrame, before, finan
     revenue_pools = pools.loc[pools["key"] == "revenue", "pool_id"]
     by_revenue = before.allocations[before.allocations["pool_id"].isin(revenue_pools)]
     revenue_keyed = by_revenue.groupby("customer_id")["amount_cents"].sum().reindex(ids).fillna(0)
-    fin = _financing_series(financing).reindex(ids).fillna(0)
+    fin = financing_series(financing).reindex(ids).fillna(0)
     allocated_cents = allocated.to_numpy(dtype=np.int64)
     loss = np.maximum(0, allocated_cents + fin.to_numpy(np.int64) - margin)  # cents, 0 when profitable
 
     # min_revenue (whole euros)
-    costs = _obj(allocated_cents - revenue_keyed.to_numpy(dtype=np.int64) + fin.to_numpy(np.int64))
+    costs = as_objects(allocated_cents - revenue_keyed.to_numpy(dtype=np.int64) + fin.to_numpy(np.int64))
     rate_margin = margin - revenue_keyed.to_numpy(dtype=np.int64)
     can_break_even = (revenue > 0) & (rate_margin > 0)
-    break_even = np.where(can_break_even, _ceil_div(costs * _obj(revenue), np.where(can_break_even, rate_margin, 1)), 0)
-    revenue_be = _ceil_div(_obj(break_even), 100)
-    revenue_bound = (_obj(revenue) * (100 + MAX_REVENUE_GROWTH_PERCENT)) // 10000
+    break_even = np.where(
+        can_break_even, _ceil_div(costs * as_objects(revenue), np.where(can_break_even, rate_margin, 1)), 0
+    )
+    revenue_be = _ceil_div(as_objects(break_even), 100)
+    revenue_bound = (as_objects(revenue) * (100 + MAX_REVENUE_GROWTH_PERCENT)) // 10000
     revenue_bound = np.asarray(revenue_bound, dtype=np.int64)
     min_revenue = np.minimum(revenue_be, revenue_bound)
 
     # discount_change (hundredths of a point)
-    points_be = np.where(revenue > 0, _ceil_div(_obj(loss) * 10000, np.where(revenue > 0, revenue, 1)), 0)
+    points_be = np.where(revenue > 0, _ceil_div(as_objects(loss) * 10000, np.where(revenue > 0, revenue, 1)), 0)
     points_bound = int(MAX_DISCOUNT_POINTS * 100)
     points = np.where(loss > 0, np.minimum(np.maximum(points_be, 1), points_bound), int(DEFAULT_DISCOUNT_POINTS * 100))
 
     # order_surcharge (cents)
-    surcharge_be = np.where(orders > 0, _ceil_div(_obj(loss), np.maximum(orders, 1)), 0)
-    share_bound = (_obj(revenue) * MAX_SURCHARGE_SHARE_PERCENT) // (100 * _obj(np.maximum(orders, 1)))
+    surcharge_be = np.where(orders > 0, _ceil_div(as_objects(loss), np.maximum(orders, 1)), 0)
+    share_bound = (as_objects(revenue) * MAX_SURCHARGE_SHARE_PERCENT) // (100 * as_objects(np.maximum(orders, 1)))
     surcharge_bound = np.minimum(np.asarray(share_bound, dtype=np.int64), int(DEFAULT_SURCHARGE * 100))
     surcharge = np.where(loss > 0, np.minimum(np.maximum(surcharge_be, 1), surcharge_bound), surcharge_bound)
 
-    order_size = _ceil_div(_obj(revenue) * DEFAULT_ORDER_SIZE_FACTOR, 100 * np.maximum(orders, 1))
+    order_size = _ceil_div(as_objects(revenue) * DEFAULT_ORDER_SIZE_FACTOR, 100 * np.maximum(orders, 1))
     none = [None] * n
 
     def dec(values, exp: int) -> list:

@@ -45,7 +45,7 @@ ASSUMPTIONS = {
     PART_WAYS: "fixed_pools_stay",
 }
 
-_CHANGED_COLUMNS = ("revenue_cents", "gross_margin_cents", "orders", "order_lines", "visits", "visit_minutes")
+CHANGED_COLUMNS = ("revenue_cents", "gross_margin_cents", "orders", "order_lines", "visits", "visit_minutes")
 _PROPORTIONAL_COLUMN = {
     "revenue": "revenue_cents",
     "orders": "orders",
