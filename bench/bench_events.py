@@ -64,7 +64,10 @@ class OrderTiming:
     pyramid_current: float | None = None
     profit_target: int | None = None
     profit_current: float | None = None
+    value_target: int | None = None
+    value_current: float | None = None
     naive_current: float | None = None
+    via_api: bool = False
 
 
 @dataclass
@@ -76,6 +79,7 @@ class Poller:
     lock: threading.Lock = field(default_factory=threading.Lock)
     waiting_pyramid: list = field(default_factory=list)  # heap (pyramid_requested, seq, order)
     waiting_profit: list = field(default_factory=list)  # heap (profit_target, seq, order)
+    waiting_value: list = field(default_factory=list)  # heap (value_target, seq, order)
     waiting_naive: list = field(default_factory=list)  # heap (profit_requested_naive, seq, order)
     last: dict = field(default_factory=dict)
     durations: dict = field(default_factory=lambda: {s: [] for s in STAGES})
@@ -94,7 +98,7 @@ class Poller:
 
     def pending(self) -> int:
         with self.lock:
-            return len(self.waiting_pyramid) + len(self.waiting_profit)
+            return len(self.waiting_pyramid) + len(self.waiting_profit) + len(self.waiting_value)
 
     def run(self) -> None:
         from django.db import connection
@@ -128,10 +132,11 @@ class Poller:
             if stage in self.last and runs != self.last[stage][2] and duration is not None:
                 self.durations[stage].append(duration / 1000)
         self.last = rows
-        if "pyramid" not in rows or "profit" not in rows:
+        if "pyramid" not in rows or "profit" not in rows or "value" not in rows:
             return
         pyr_computed = rows["pyramid"][1]
         prof_requested, prof_computed = rows["profit"][0], rows["profit"][1]
+        value_requested, value_computed = rows["value"][0], rows["value"][1]
         with self.lock:
             while self.waiting_pyramid and self.waiting_pyramid[0][0] <= pyr_computed:
                 _, seq, order = heapq.heappop(self.waiting_pyramid)
@@ -139,8 +144,14 @@ class Poller:
                 order.profit_target = prof_requested
                 heapq.heappush(self.waiting_profit, (prof_requested, seq, order))
             while self.waiting_profit and self.waiting_profit[0][0] <= prof_computed:
-                _, _, order = heapq.heappop(self.waiting_profit)
+                _, seq, order = heapq.heappop(self.waiting_profit)
                 order.profit_current = now
+                # the value row is bumped by the profit recompute (ProfitRecomputed, same transaction)
+                order.value_target = value_requested
+                heapq.heappush(self.waiting_value, (value_requested, seq, order))
+            while self.waiting_value and self.waiting_value[0][0] <= value_computed:
+                _, _, order = heapq.heappop(self.waiting_value)
+                order.value_current = now
             while self.waiting_naive and self.waiting_naive[0][0] <= prof_computed:
                 _, _, order = heapq.heappop(self.waiting_naive)
                 order.naive_current = now
@@ -177,14 +188,44 @@ class Processes:
                 time.sleep(0.05)
         raise RuntimeError("the private redis-server did not start")
 
-    def start_worker(self, name: str, env: dict, *, beat: bool, queues: str = QUEUES) -> None:
+    def _start(self, name: str, args: list[str], env: dict) -> None:
+        log = open(WORKDIR / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+        self.procs[name] = subprocess.Popen(args, cwd=c.ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+
+    def start_worker(self, name: str, env: dict, *, queues: str = QUEUES) -> None:
         celery = str(Path(sys.executable).with_name("celery"))
         args = [celery, "-A", "config", "worker", "-P", "solo", "-Q", queues, "-n", f"{name}@%h", "-l", "warning",
                 "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
-        if beat:
-            args += ["-B", "-s", str(WORKDIR / f"beat-{name}")]
-        log = open(WORKDIR / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-        self.procs[name] = subprocess.Popen(args, cwd=c.ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+        self._start(name, args, env)
+
+    def start_beat(self, env: dict) -> None:
+        """The outbox sweeper as its own process, as the README, Makefile and Procfile run it (never -B)."""
+        celery = str(Path(sys.executable).with_name("celery"))
+        self._start(
+            "beat", [celery, "-A", "config", "beat", "-l", "warning", "-s", str(WORKDIR / "beat-schedule")], env
+        )
+
+    def start_web(self, env: dict, port: int, workers: int = 2) -> str:
+        """gunicorn serving config.wsgi on 127.0.0.1:port; returns the base URL once it answers."""
+        import urllib.error
+        import urllib.request
+
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        args = [gunicorn, "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers), "--access-logfile", "-"]
+        self._start("web", args, env)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.procs["web"].poll() is not None:
+                break
+            try:
+                urllib.request.urlopen(base + "/api/v1/", timeout=1)  # noqa: S310 - our own local server
+                return base
+            except urllib.error.HTTPError:
+                return base  # 401/403 without a token: it answers
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not answer; see " + str(WORKDIR / "web.log"))
 
     def stop_all(self) -> None:
         for name, proc in reversed(list(self.procs.items())):  # workers first, then their broker
@@ -259,10 +300,95 @@ def commit_order(order: dict, period_id: int) -> OrderTiming:
     )
 
 
+@dataclass
+class Api:
+    """The order API of the gunicorn this benchmark started, with an integration user's token."""
+
+    base: str
+    token: str
+
+    def session(self):
+        import requests
+
+        http = requests.Session()
+        http.headers["Authorization"] = f"Token {self.token}"
+        return http
+
+
+def api_token(base: str) -> str:
+    """A user with the integration role (the ERP's account) and its token from POST /api/v1/auth/token/."""
+    import requests
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from config.roles import INTEGRATION
+
+    password = "Bench-Events-Integration-2026"  # noqa: S105 - a throwaway bench database
+    user, _ = get_user_model().objects.get_or_create(username="bench_erp")
+    user.set_password(password)
+    user.save()
+    user.groups.add(Group.objects.get_or_create(name=INTEGRATION)[0])
+    answer = requests.post(
+        base + "/api/v1/auth/token/", data={"username": "bench_erp", "password": password}, timeout=30
+    )
+    answer.raise_for_status()
+    return answer.json()["token"]
+
+
+def order_payload(order: dict) -> dict:
+    return {
+        "order_id": order["external_id"],
+        "customer_id": order["customer"].external_id,
+        "date": order["date"].isoformat(),
+        "lines": [
+            {"amount": str(li.amount), "cost": str(li.cost), "quantity": str(li.quantity), "product": li.product}
+            for li in order["lines"]
+        ],
+    }
+
+
+def post_order(http, api: Api, order: dict, period_id: int) -> OrderTiming:
+    """POST the order; the clock starts at the 2xx response.
+
+    The pyramid ``requested`` this order's transaction wrote cannot be read from outside the server, so
+    it is read right after the response: at least the order's own bump (it committed before the
+    response), at most a few later orders' too. Waiting for that value can only over-state the latency.
+    """
+    from customers.models import Computation
+
+    started = time.monotonic()
+    answer = http.post(api.base + "/api/v1/orders/", json=order_payload(order), timeout=60)
+    answered = time.monotonic()
+    if answer.status_code != 201:
+        raise RuntimeError(f"POST /api/v1/orders/ answered {answer.status_code}: {answer.text[:500]}")
+    values = dict(
+        Computation.objects.filter(period_id=period_id, stage__in=("pyramid", "profit")).values_list(
+            "stage", "requested"
+        )
+    )
+    return OrderTiming(
+        commit=answered,
+        pyramid_requested=values["pyramid"],
+        profit_requested_naive=values.get("profit", 0),
+        call_seconds=answered - started,
+        via_api=True,
+    )
+
+
 def producers(
-    *, count: int, rate: float | None, threads: int, prefix: str, customers: list, year: int, period_id: int, poller
+    *,
+    count: int,
+    rate: float | None,
+    threads: int,
+    prefix: str,
+    customers: list,
+    year: int,
+    period_id: int,
+    poller,
+    api: Api | None = None,
 ) -> tuple[list[OrderTiming], float, float]:
-    """Commit ``count`` orders (at ``rate`` per second, or as fast as possible); returns timings, start, end."""
+    """Commit ``count`` orders (at ``rate`` per second, or as fast as possible) in-process or through the
+    API; returns timings, start, end."""
     from django.db import connection
 
     timings: list[OrderTiming] = []
@@ -272,6 +398,7 @@ def producers(
 
     def work(seed: int) -> None:
         rng = random.Random(seed)
+        http = api.session() if api else None
         try:
             while True:
                 with ticket_lock:
@@ -286,11 +413,13 @@ def producers(
                         time.sleep(delay)
                 else:
                     time.sleep(max(0.0, start - time.monotonic()))
-                timing = commit_order(order, period_id)
+                timing = post_order(http, api, order, period_id) if api else commit_order(order, period_id)
                 poller.add(timing)
                 with ticket_lock:
                     timings.append(timing)
         finally:
+            if http is not None:
+                http.close()
             connection.close()
 
     pool = [threading.Thread(target=work, args=(hash((prefix, i)) & 0xFFFF,)) for i in range(threads)]
@@ -348,11 +477,19 @@ def main() -> None:
         default="all-queues",
         help="all-queues: 2 workers on every queue (default); per-queue: one worker per queue as in the Procfile",
     )
+    parser.add_argument(
+        "--api",
+        action="store_true",
+        help="post the orders to POST /api/v1/orders/ of a gunicorn (2 workers) started here, as the integration role",
+    )
+    parser.add_argument("--customers", type=int, default=None, help="customers (default 20,000; --small 2,000)")
     args = parser.parse_args()
-    customers_n = 2_000 if args.small else 20_000
+    customers_n = args.customers or (2_000 if args.small else 20_000)
     steady_seconds = args.seconds or (10 if args.small else 60)
     burst = args.burst if args.burst is not None else (1_000 if args.small else 10_000)
     name = "bench_events_small" if args.small else "bench_events"
+    if args.customers:
+        name = f"bench_events_{customers_n}"
 
     shutil.rmtree(WORKDIR, ignore_errors=True)
     WORKDIR.mkdir(parents=True)
@@ -370,7 +507,8 @@ def main() -> None:
         from customers.models import Customer
 
         print(
-            f"# bench_events — postgres + redis, {customers_n:,} customers, workers {args.layout}; {c.machine()}",
+            f"# bench_events — postgres + redis, {customers_n:,} customers, workers {args.layout} + beat, "
+            f"orders {'through the API (gunicorn -w 2)' if args.api else 'in-process (order_upsert)'}; {c.machine()}",
             flush=True,
         )
         started = time.perf_counter()
@@ -385,7 +523,7 @@ def main() -> None:
         from django.db import connection, transaction
         from django.test.utils import CaptureQueriesContext
 
-        buyers = list(Customer.objects.filter(status="customer").only("id"))
+        buyers = list(Customer.objects.filter(status="customer").only("id", "external_id"))
         with transaction.atomic():
             eventbus.publish(OrdersChanged(period_ids=tuple(data["period_ids"].values())))
         # order_upsert alone (no worker running yet): its own cost, queries and time in the database
@@ -416,7 +554,13 @@ def main() -> None:
         }
         layout = LAYOUTS[args.layout]
         for i, queues in enumerate(layout, start=1):
-            procs.start_worker(f"w{i}", env, beat=i == len(layout), queues=queues)
+            procs.start_worker(f"w{i}", env, queues=queues)
+        procs.start_beat(env)
+        api = None
+        if args.api:
+            base = procs.start_web(env, c.free_port())
+            api = Api(base=base, token=api_token(base))
+            print(f"gunicorn (2 workers) at {base}, integration token obtained", flush=True)
         deadline = time.monotonic() + 60
         while len(app.control.ping(timeout=1.0) or []) < len(layout):
             if time.monotonic() > deadline:
@@ -429,10 +573,12 @@ def main() -> None:
         poll_thread.start()
         # Warm-up: the first task in each worker imports pandas and friends.
         producers(count=4, rate=None, threads=2, prefix="WARM", customers=buyers, year=year, period_id=period_id,
-                  poller=poller)  # fmt: skip
+                  poller=poller, api=api)  # fmt: skip
         wait_quiet(poller, client, args.timeout)
 
         steady_runs, burst_runs = [], []
+        start_label = "2xx response" if api else "commit"
+        call_label = "POST /api/v1/orders/ round trip" if api else "order_upsert call incl. commit"
         for rep in range(1, args.repeat + 1):
             # --- steady ------------------------------------------------------------------
             count = int(args.rate * steady_seconds)
@@ -441,16 +587,17 @@ def main() -> None:
                 poller.durations[stage].clear()
             poller.lock_samples = poller.lock_waiting = 0
             timings, t0, t_last = producers(
-                count=count, rate=args.rate, threads=2, prefix=f"S{rep}", customers=buyers, year=year,
-                period_id=period_id, poller=poller,
+                count=count, rate=args.rate, threads=4 if api else 2, prefix=f"S{rep}", customers=buyers, year=year,
+                period_id=period_id, poller=poller, api=api,
             )  # fmt: skip
             t_quiet = wait_quiet(poller, client, args.timeout)
             runs_after = stage_runs(period_id)
-            lat = latencies(timings, "profit_current")
+            lat = latencies(timings, "value_current")
             steady = {
                 "orders": len(timings),
                 "achieved_rate": len(timings) / (t_last - t0),
                 "latency": lat,
+                "profit_latency": latencies(timings, "profit_current"),
                 "pyramid_latency": latencies(timings, "pyramid_current"),
                 "naive": latencies(timings, "naive_current"),
                 "call": [t.call_seconds for t in timings],
@@ -463,12 +610,13 @@ def main() -> None:
             steady_runs.append(steady)
             print(
                 f"\nsteady run {rep}: {steady['orders']} orders at {steady['achieved_rate']:.1f}/s; "
-                f"commit -> profit current {fmt_latency(lat)}",
+                f"{start_label} -> pyramid, profit and value current {fmt_latency(lat)}",
                 flush=True,
             )
-            print(f"  commit -> pyramid current {fmt_latency(steady['pyramid_latency'])}")
+            print(f"  {start_label} -> profit current {fmt_latency(steady['profit_latency'])}")
+            print(f"  {start_label} -> pyramid current {fmt_latency(steady['pyramid_latency'])}")
             print(f"  naive (profit.requested read right after the commit) {fmt_latency(steady['naive'])}")
-            print(f"  order_upsert call incl. commit: {fmt_latency(steady['call'])}")
+            print(f"  {call_label}: {fmt_latency(steady['call'])}")
             print(f"  recomputations: {steady['runs']}; queue quiet {steady['settle']:.1f} s after the last commit")
             print(
                 f"  first order whose profit became current: {steady['first_profit']:.1f} s after the phase started; "
@@ -486,7 +634,7 @@ def main() -> None:
             poller.lock_samples = poller.lock_waiting = 0
             timings, t0, t_last = producers(
                 count=burst, rate=None, threads=2, prefix=f"B{rep}", customers=buyers, year=year,
-                period_id=period_id, poller=poller,
+                period_id=period_id, poller=poller, api=api,
             )  # fmt: skip
             commit_done = time.monotonic()
             depth_at_last_commit = queue_depth(client)
@@ -520,7 +668,7 @@ def main() -> None:
                 f"recomputations {result['runs']}; per order {fmt_latency(result['latency'])}",
                 flush=True,
             )
-            print(f"  order_upsert call incl. commit: {fmt_latency(result['call'])}")
+            print(f"  {call_label}: {fmt_latency(result['call'])}")
             print(f"  workers waiting on a stage lock, mean of samples: {result['lock_wait']:.2f}")
             print(
                 f"  messages waiting in the queues: {depth_at_last_commit:,} at the last commit, "
@@ -533,15 +681,29 @@ def main() -> None:
         # --- summary ---------------------------------------------------------------------
         print(
             f"\n## summary (postgres + redis, {customers_n:,} customers, {len(layout)} workers -P solo: "
-            f"{' | '.join(layout)})"
+            f"{' | '.join(layout)}, beat apart; orders {'through the API' if api else 'in-process'})"
         )
         rows = []
         p50 = [c.percentile(r["latency"], 50) for r in steady_runs]
         p95 = [c.percentile(r["latency"], 95) for r in steady_runs]
-        rows.append((f"steady {args.rate:g}/s x {steady_seconds:g} s: commit -> profit current p50", c.summary(p50)))
-        rows.append(("steady: commit -> profit current p95", c.summary(p95)))
         rows.append(
-            ("steady: commit -> pyramid current p50 / p95",
+            (f"steady {args.rate:g}/s x {steady_seconds:g} s: {start_label} -> pyramid, profit, value current p50",
+             c.summary(p50))
+        )  # fmt: skip
+        rows.append((f"steady: {start_label} -> pyramid, profit, value current p95", c.summary(p95)))
+        rows.append(("steady: ... max", c.summary([max(r["latency"]) for r in steady_runs])))
+        rows.append(
+            ("steady: -> profit current p50 / p95",
+             ", ".join(f"{c.percentile(r['profit_latency'], 50):.2f} / {c.percentile(r['profit_latency'], 95):.2f}"
+                       for r in steady_runs))
+        )  # fmt: skip
+        rows.append(
+            ("steady: call / round trip p50 / p95",
+             ", ".join(f"{c.percentile(r['call'], 50) * 1000:.0f} / {c.percentile(r['call'], 95) * 1000:.0f} ms"
+                       for r in steady_runs))
+        )  # fmt: skip
+        rows.append(
+            ("steady: -> pyramid current p50 / p95",
              ", ".join(f"{c.percentile(r['pyramid_latency'], 50):.2f} / {c.percentile(r['pyramid_latency'], 95):.2f}"
                        for r in steady_runs))
         )  # fmt: skip
