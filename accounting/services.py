@@ -378,8 +378,6 @@ def cost_pools_import(*, path: str | Path, acting_user=None, progress=None) -> I
             "period",
             "write the period as the fiscal year in which it starts, e.g. 2024",
         )
-        for name in sorted(closed & set(chunk["period"])):
-            errors.add_mask(chunk, chunk["period"] == name, "period", closed_period_message(name))
         names = {int(p) for p in chunk["period"] if p.isdigit()}
         for name in periods_outside_window(names=names):
             errors.add_mask(chunk, chunk["period"] == str(name), "period", date_window_reason())
@@ -429,48 +427,79 @@ def cost_pools_import(*, path: str | Path, acting_user=None, progress=None) -> I
         dup = chunk.duplicated(["period", "pool"], keep=False)
         errors.add_mask(chunk, dup, "pool", "the same pool appears twice for this period")
         frames.append(chunk.assign(customer_pk=cust, **parsed))
-    errors.raise_if_any()
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    stored = _stored_pools(data)
+    if closed and len(data):
+        # A row equal to the stored pool is unchanged, also in a closed period; any other row of a
+        # closed period is a row error naming it.
+        writes = pd.Series(
+            [_pool_write_needed(r, stored) for r in data.itertuples(index=False)], index=data.index, dtype=bool
+        )
+        for name in sorted(closed & set(data["period"])):
+            errors.add_mask(data, writes & (data["period"] == name), "period", closed_period_message(name))
+    errors.raise_if_any()
     result = ImportResult("costs")
     with transaction.atomic():
-        period_ids = periods_for_write(names={int(p) for p in data["period"].unique()}) if len(data) else {}
-        existing = {
-            (p, n): pk
-            for pk, p, n in CostPool.objects.filter(period_id__in=period_ids.values()).values_list(
-                "id", "period_id", "name"
-            )
-        }
+        changes = []
         for r in data.itertuples(index=False):
-            pid = period_ids[int(r.period)]
-            values = dict(
-                amount=Decimal(int(r.amount_cents)).scaleb(-2),
-                key=r.key,
-                nature=r.nature,
-                weight_top=Decimal(str(r.weight_top)),
-                weight_big=Decimal(str(r.weight_big)),
-                weight_medium=Decimal(str(r.weight_medium)),
-                weight_small=Decimal(str(r.weight_small)),
-                capacity_minutes=Decimal(str(r.capacity_minutes)) if r.key == "time_driven" else None,
-                minutes_per_order=Decimal(str(r.minutes_per_order)),
-                minutes_per_line=Decimal(str(r.minutes_per_line)),
-                customer_id=None if pd.isna(r.customer_pk) else int(r.customer_pk),
-            )
-            pool_pk = existing.get((pid, r.pool))
-            pool = CostPool.objects.get(pk=pool_pk) if pool_pk else CostPool(period_id=pid, name=r.pool)
             result.rows += 1
-            if pool_pk and all(getattr(pool, k) == v for k, v in values.items()):
+            if not _pool_write_needed(r, stored):
                 result.unchanged += 1
                 continue
+            changes.append((r, _pool_values(r), stored.get((int(r.period), r.pool))))
+        period_ids = periods_for_write(names={int(r.period) for r, _v, _p in changes})
+        for r, values, pool in changes:
+            if pool is None:
+                pool = CostPool(period_id=period_ids[int(r.period)], name=r.pool)
             for k, v in values.items():
                 setattr(pool, k, v)
             pool._history_user = acting_user
             pool.save()
-            result.created += pool_pk is None
-            result.updated += pool_pk is not None
+            known = (int(r.period), r.pool) in stored
+            result.created += not known
+            result.updated += known
         if result.created or result.updated:
             publish(CostsChanged(period_ids=tuple(period_ids.values())))
-        result.periods = sorted(int(p) for p in period_ids)
+        result.periods = sorted({int(p) for p in data["period"].unique()}) if len(data) else []
     return result
+
+
+def _pool_values(r) -> dict:
+    """The stored fields of a checked cost-pool import row."""
+    return dict(
+        amount=Decimal(int(r.amount_cents)).scaleb(-2),
+        key=r.key,
+        nature=r.nature,
+        weight_top=Decimal(str(r.weight_top)),
+        weight_big=Decimal(str(r.weight_big)),
+        weight_medium=Decimal(str(r.weight_medium)),
+        weight_small=Decimal(str(r.weight_small)),
+        capacity_minutes=Decimal(str(r.capacity_minutes)) if r.key == "time_driven" else None,
+        minutes_per_order=Decimal(str(r.minutes_per_order)),
+        minutes_per_line=Decimal(str(r.minutes_per_line)),
+        customer_id=None if pd.isna(r.customer_pk) else int(r.customer_pk),
+    )
+
+
+def _stored_pools(data: pd.DataFrame) -> dict[tuple[int, str], CostPool]:
+    """{(period name, pool name): pool} of the pools the rows name (one query)."""
+    if not len(data):
+        return {}
+    names = {int(p) for p in data["period"].unique() if str(p).isdigit()}
+    pools = CostPool.objects.filter(period__name__in=names, name__in=set(data["pool"])).select_related("period")
+    return {(pool.period.name, pool.name): pool for pool in pools}
+
+
+def _pool_write_needed(r, stored: dict) -> bool:
+    """False when the row equals its stored pool (an unchanged row), True otherwise."""
+    pool = stored.get((int(r.period), r.pool)) if str(r.period).isdigit() else None
+    if pool is None:
+        return True
+    try:
+        values = _pool_values(r)
+    except (ValueError, TypeError, ArithmeticError):  # a row with errors of its own
+        return True
+    return not all(getattr(pool, k) == v for k, v in values.items())
 
 
 def invoices_import(*, path: str | Path, acting_user=None, progress=None) -> ImportResult:

@@ -172,3 +172,33 @@ def test_a_closed_period_accepts_unchanged_invoice_rows_and_refuses_changed_ones
     assert f"period {name} is closed" in failed.value.errors[0].reason
     invoice.refresh_from_db()
     assert invoice.period.name == name
+
+
+def test_a_closed_period_accepts_unchanged_cost_pool_rows(small_dataset, finance_user, tmp_path):
+    """The costs import: a closed period's pools re-imported as they are stored are unchanged and
+    accepted; a changed amount is a row error naming the period, and nothing is written."""
+    from accounting.models import CostPool
+
+    pool = CostPool.objects.select_related("period", "customer").order_by("pk").first()
+    name = pool.period.name
+    year_close(name=name, acting_user=finance_user)
+    columns = ["weight_top", "weight_big", "weight_medium", "weight_small", "minutes_per_order", "minutes_per_line"]
+    header = "period,pool,amount,key,nature,customer_id,capacity_minutes," + ",".join(columns) + "\n"
+
+    def row(amount):
+        customer = pool.customer.external_id if pool.customer_id else ""
+        capacity = "" if pool.capacity_minutes is None else pool.capacity_minutes
+        rest = ",".join(str(getattr(pool, c)) for c in columns)
+        return f"{name},{pool.name},{amount},{pool.key},{pool.nature},{customer},{capacity},{rest}\n"
+
+    same = tmp_path / "same.csv"
+    same.write_text(header + row(pool.amount))
+    result = run_import("costs", same, acting_user=finance_user)
+    assert (result.unchanged, result.created, result.updated) == (1, 0, 0)
+    changed = tmp_path / "changed.csv"
+    changed.write_text(header + row(pool.amount + 1))
+    with pytest.raises(ImportFailed) as failed:
+        run_import("costs", changed, acting_user=finance_user)
+    assert [(e.row, e.column) for e in failed.value.errors] == [(2, "period")]
+    assert f"period {name} is closed" in failed.value.errors[0].reason
+    assert CostPool.objects.get(pk=pool.pk).amount == pool.amount
