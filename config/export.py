@@ -111,13 +111,19 @@ def _csv_chunks(rows: Iterable[dict], *, keys: list[str], headers: list[str]) ->
     writer = csv.writer(buf)
     buf.write("\ufeff")
     writer.writerow(headers)
+    yield _taken(buf)  # the header leaves before the first row is read
     for n, row in enumerate(rows, start=1):
         writer.writerow([_csv_value(row.get(k)) for k in keys])
         if n % CHUNK_ROWS == 0:
-            yield buf.getvalue().encode()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue().encode()
+            yield _taken(buf)
+    yield _taken(buf)
+
+
+def _taken(buf: io.StringIO) -> bytes:
+    data = buf.getvalue().encode()
+    buf.seek(0)
+    buf.truncate()
+    return data
 
 
 # --- XLSX, streamed -----------------------------------------------------------------------------

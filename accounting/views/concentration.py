@@ -18,6 +18,7 @@ from config.export import table_response
 from config.roles import FINANCE, MANAGER, require_role
 from customers import pages as core_pages
 from customers import reports
+from customers.figures_cache import figures_cached
 from customers.selectors import period_list
 
 from ..selectors import period_totals  # the one source of a period's totals
@@ -87,9 +88,15 @@ def concentration(request):
     context = {"periods": period_list(), "period": period}
     if period is None:
         return render(request, "accounting/concentration.html", context)
-    figures = reports.concentration_report(period=period.name)
-    context["totals"] = period_totals(period=period)
-    curves = reports.concentration_curves(period=period.name)
+    figures, context["totals"], curves = figures_cached(
+        "concentration",
+        lambda: (
+            reports.concentration_report(period=period.name),
+            period_totals(period=period),
+            reports.concentration_curves(period=period.name),
+        ),
+        key=(period.id,),
+    )
     table = _concentration_figures(figures)
     points = [
         {"customer_share": x, "revenue_share": r, "profit_share": p}

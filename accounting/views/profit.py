@@ -14,6 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from config.export import table_response
 from config.money import to_decimal
 from config.roles import FINANCE, MANAGER, require_role
+from customers.figures_cache import figures_cached
 from customers.models import Period
 from customers.policy import customer_scope_ids
 from customers.selectors import period_list
@@ -189,9 +190,9 @@ def profit(request):
     if fmt and table == "customers":
         data = selectors.customer_profit_table(period=period, scope_ids=customer_scope_ids(request.user))
         columns = CUSTOMER_EXPORT_COLUMNS + [(f"pool_{p['id']}", p["name"]) for p in data["pools"]]
-        rows = [{**r, "level": _level_label(r["level"])} for r in data["rows"]]
+        rows = ({**r, "level": _level_label(r["level"])} for r in data["rows"])
         return table_response(rows=rows, columns=columns, filename=f"customer-profit-{period.name}", fmt=fmt)
-    overview = selectors.profit_overview(period=period)
+    overview = figures_cached("profit_overview", lambda: selectors.profit_overview(period=period), key=(period.id,))
     levels = _level_rows(overview)
     if fmt and table == "levels":
         return table_response(

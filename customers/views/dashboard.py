@@ -10,6 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 from config.roles import FINANCE, MANAGER, require_role
 
 from .. import reports, selectors
+from ..figures_cache import figures_cached
 from .levels import _chosen_period, _tiers, _wants_partial
 
 
@@ -21,7 +22,7 @@ def dashboard(request):
     period = _chosen_period(request)
     context = {"periods": selectors.period_list(), "period": period}
     if period is not None:
-        kpis = reports.kpi_summary(period=period.name)
+        kpis = figures_cached("kpi_summary", lambda: reports.kpi_summary(period=period.name), key=(period.id,))
         context.update(kpis=kpis, tiers=_tiers(kpis["levels"]))
     if _wants_partial(request) == "dashboard-figures":
         return render(request, "customers/dashboard.html#figures", context)

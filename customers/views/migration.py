@@ -14,6 +14,7 @@ from config.roles import FINANCE, MANAGER, require_role
 from customers.policy import customer_scope_ids
 
 from .. import reports, selectors
+from ..figures_cache import figures_cached
 from ..models import Period
 from ..pyramid import ALL_LEVELS, MIGRATION_FROM
 from .customer_list import _row_dict
@@ -91,7 +92,9 @@ def migration(request):
     if period is None:
         return render(request, "customers/migration.html", context)
     try:
-        data = reports.migration_report(period=period.name)
+        data = figures_cached(
+            "migration_report", lambda: reports.migration_report(period=period.name), key=(period.id,)
+        )
     except reports.ReportError as exc:
         context["error"] = str(exc)
         return render(request, "customers/migration.html", context)
@@ -116,7 +119,7 @@ def migration(request):
         }
         fmt = _export_format(request)
         if fmt:
-            export_rows = [{**_row_dict(r), "from_level": src} for r in qs.iterator(chunk_size=2000)]
+            export_rows = ({**_row_dict(r), "from_level": src} for r in qs.iterator(chunk_size=2000))
             return table_response(
                 rows=export_rows,
                 columns=CELL_COLUMNS,

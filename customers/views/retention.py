@@ -12,6 +12,7 @@ from config.export import table_response
 from config.roles import FINANCE, MANAGER, require_role
 
 from .. import reports, selectors
+from ..figures_cache import figures_cached
 from .levels import _chart, _chosen_period, _export_format, _pct_axis, _query, level_labels
 
 RETENTION_HISTORY_COLUMNS = [
@@ -46,8 +47,8 @@ def retention(request):
     context = {"periods": periods[1:], "period": period}
     if period is None:
         return render(request, "customers/retention.html", context)
-    history = reports.retention_history()
-    current = reports.retention_report(period=period.name)
+    history = figures_cached("retention_history", reports.retention_history)
+    current = figures_cached("retention_report", lambda: reports.retention_report(period=period.name), key=(period.id,))
     labels = level_labels()
     by_level = [{"period": current["period"], "label": labels[r["level"]], **r} for r in current["by_level"]]
     if fmt := _export_format(request):

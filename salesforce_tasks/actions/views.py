@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 from config.export import EXPORT_FORMATS, table_response
 from config.pages import undo_message
 from config.roles import MANAGER, REP, require_role, user_roles
+from customers.figures_cache import figures_cached
 from customers.models import Customer, Period
 from customers.policy import customer_scope
 from customers.selectors import period_list
@@ -110,8 +112,17 @@ def board(request):
         context["suggestions"] = selectors.action_loss_summary(user=request.user, period=period)
         context["counts"] = selectors.action_counts(user=request.user, period=period)
         return render(request, f"{TEMPLATE_BOARD}#tiles", context)
-    context["suggestions"] = selectors.action_suggestions(
-        user=request.user, period=period, page=request.GET.get("page")
+    context["suggestions"] = figures_cached(
+        "action_suggestions",
+        lambda: selectors.action_suggestions(user=request.user, period=period, page=request.GET.get("page")),
+        # The suggestions show the open actions too: their latest change is part of the key.
+        key=(
+            period.id,
+            request.user.pk,
+            tuple(sorted(user_roles(request.user))),
+            request.GET.get("page"),
+            Action.history.aggregate(latest=Max("history_id"))["latest"],
+        ),
     )
     if target == "suggestions":
         return render(request, f"{TEMPLATE_BOARD}#suggestions", context)

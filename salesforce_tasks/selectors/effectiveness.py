@@ -44,7 +44,9 @@ def visit_effectiveness(*, period: Period, user, pp: PeriodPortfolio | None = No
     frame[["visits", "visit_minutes"]] = frame[["visits", "visit_minutes"]].fillna(0).astype("int64")
     # Customers of the period that matter: active ones and any that were visited.
     frame = frame[(frame["revenue_cents"] != 0) | (frame["visits"] > 0)].reset_index(drop=True)
-    last = last_visits(customer_ids=list(frame["customer_id"]), until=today) if len(frame) else None
+    # Every visited customer's last visit in one grouped query, merged onto the frame (a list of
+    # 100,000 ids in the query cost more than the grouping).
+    last = last_visits(customer_ids=None, until=today) if len(frame) else None
     if last is not None:
         frame = frame.merge(last, on="customer_id", how="left")
     else:

@@ -17,7 +17,7 @@ from customers.policy import (  # who sees what: one place
 
 from ..models import CustomerTarget, TeamTarget
 from .common import ACTIVE_LEVELS, CENT, LEVEL_RANK, OTHER_LEVEL_RANK, period_previous
-from .results import PeriodPortfolio, customer_results
+from .results import PeriodPortfolio, period_portfolio
 
 
 def customer_target_rows(
@@ -43,7 +43,8 @@ def customer_target_rows(
         qs = qs.filter(pk__in=target_ids)
     targets = list(qs.order_by("customer__name", "id"))
     proposers = customer_target_proposers(target_ids=[t.id for t in targets if t.proposal_pending])
-    results = (pp.results if pp else customer_results(period=period)).set_index("customer_id")
+    # The period's results as the credit split holds them (kept per version: not read again per request).
+    results = (pp or period_portfolio(period=period)).results.set_index("customer_id")
     rows = []
     for t in targets:
         actual = results.loc[t.customer_id] if t.customer_id in results.index else None

@@ -64,8 +64,9 @@ def visit_norm_rows() -> list[dict]:
 
 
 def last_visits(*, customer_ids, until: dt.date | None = None) -> pd.DataFrame:
-    """customer_id, last_visit (date) for the given customers (a list or a subquery), one query."""
-    qs = Visit.objects.filter(customer_id__in=customer_ids)
+    """customer_id, last_visit (date) for the given customers (a list or a subquery; None: every
+    visited customer, for a caller that merges it onto many customers), one query."""
+    qs = Visit.objects.all() if customer_ids is None else Visit.objects.filter(customer_id__in=customer_ids)
     if until is not None:
         qs = qs.filter(date__lte=until)
     rows = qs.values("customer_id").annotate(last=Max("date")).values_list("customer_id", "last")

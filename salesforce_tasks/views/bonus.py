@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from config.roles import FINANCE, MANAGER, REP, user_roles
 from customers import policy
+from customers.figures_cache import figures_cached
 
 from .. import bonus, selectors, services
 from ..forms import (
@@ -228,13 +229,17 @@ def bonus_compare(request):
         form = CompareForm(initial=params)
     rows = []
     if params is not None:
-        rows = selectors.bonus_compare(
-            pp=selectors.period_portfolio(period=period),
-            user=request.user,
-            base_amount=params["base_amount"],
-            threshold_pct=params["threshold_pct"],
-            target_pct=params["target_pct"],
-            cap=params["cap"],
+        rows = figures_cached(
+            "bonus_compare",
+            lambda: selectors.bonus_compare(
+                pp=selectors.period_portfolio(period=period),
+                user=request.user,
+                base_amount=params["base_amount"],
+                threshold_pct=params["threshold_pct"],
+                target_pct=params["target_pct"],
+                cap=params["cap"],
+            ),
+            key=(period.id, request.user.pk, tuple(sorted(user_roles(request.user))), sorted(params.items())),
         )
     export = _export(
         request,

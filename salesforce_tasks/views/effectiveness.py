@@ -8,12 +8,14 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from config.roles import MANAGER, user_roles
+from customers.figures_cache import figures_cached
 
 from .. import selectors, services
 from ..forms import (
@@ -77,6 +79,78 @@ def _service_reason(r) -> str:
     return " ".join(parts)
 
 
+#: What a customer row of the page is made of (``_effectiveness_row``).
+_ROW_FIELDS = (
+    "customer_id",
+    "external_id",
+    "name",
+    "level",
+    "visits",
+    "visit_minutes",
+    "revenue_cents",
+    "profit_cents",
+    "revenue_per_hour_cents",
+    "profit_per_hour_cents",
+    "over_served",
+    "under_served",
+    "median_minutes",
+    "days_since",
+    "under_limit_days",
+)
+
+
+def _effectiveness_row(r) -> dict:
+    return {
+        "customer_pk": int(r.customer_id),
+        "external_id": r.external_id,
+        "name": r.name,
+        "level": r.level,
+        "visits": int(r.visits),
+        "visit_minutes": int(r.visit_minutes),
+        "revenue": _euros(r.revenue_cents),
+        "profit": _euros(r.profit_cents),
+        "revenue_per_hour": None
+        if r.revenue_per_hour_cents != r.revenue_per_hour_cents
+        else _euros(round(r.revenue_per_hour_cents)),
+        "profit_per_hour": None
+        if r.profit_per_hour_cents != r.profit_per_hour_cents
+        else _euros(round(r.profit_per_hour_cents)),
+        "flag": " ".join(
+            ([_("over-served")] if r.over_served else []) + ([_("under-served")] if r.under_served else [])
+        ),
+        "over_served": bool(r.over_served),
+        "under_served": bool(r.under_served),
+        "reason": _service_reason(r),
+    }
+
+
+def _effectiveness_figures(*, period, user, flag: str) -> dict:
+    """The customers of ``flag`` (most visit minutes first; the fields of ``_ROW_FIELDS``), reps,
+    counts and the reference day: what the page shows, cached (``figures_cached``); the rows
+    themselves are written for the page shown (or the export) only."""
+    data = selectors.visit_effectiveness(period=period, user=user)
+    frame = data["customers"]
+    if flag == "over":
+        frame = frame[frame["over_served"]]
+    elif flag == "under":
+        frame = frame[frame["under_served"]]
+    elif flag == "flagged":
+        frame = frame[frame["over_served"] | frame["under_served"]]
+    frame = frame.sort_values(["visit_minutes", "profit_cents"], ascending=[False, True], kind="stable")
+    all_customers = data["customers"]
+    return {
+        "customers": frame[list(_ROW_FIELDS)].reset_index(drop=True),
+        "reps": data["reps"],
+        "today": data["today"],
+        "counts": {
+            "customers": len(all_customers),
+            "over": int(all_customers["over_served"].sum()) if len(all_customers) else 0,
+            "under": int(all_customers["under_served"].sum()) if len(all_customers) else 0,
+            "minutes": int(all_customers["visit_minutes"].sum()) if len(all_customers) else 0,
+        },
+    }
+
+
 @login_required
 @roles_required(*ALL_ROLES)
 @require_GET
@@ -88,40 +162,12 @@ def effectiveness(request):
     flag = request.GET.get("flag", "flagged")
     if flag not in ("flagged", "over", "under", "all"):
         return HttpResponseBadRequest(_("Unknown filter: use flagged, over, under or all."))
-    data = selectors.visit_effectiveness(period=period, user=request.user)
-    frame = data["customers"]
-    if flag == "over":
-        frame = frame[frame["over_served"]]
-    elif flag == "under":
-        frame = frame[frame["under_served"]]
-    elif flag == "flagged":
-        frame = frame[frame["over_served"] | frame["under_served"]]
-    frame = frame.sort_values(["visit_minutes", "profit_cents"], ascending=[False, True], kind="stable")
-    rows = [
-        {
-            "customer_pk": int(r.customer_id),
-            "external_id": r.external_id,
-            "name": r.name,
-            "level": r.level,
-            "visits": int(r.visits),
-            "visit_minutes": int(r.visit_minutes),
-            "revenue": _euros(r.revenue_cents),
-            "profit": _euros(r.profit_cents),
-            "revenue_per_hour": None
-            if r.revenue_per_hour_cents != r.revenue_per_hour_cents
-            else _euros(round(r.revenue_per_hour_cents)),
-            "profit_per_hour": None
-            if r.profit_per_hour_cents != r.profit_per_hour_cents
-            else _euros(round(r.profit_per_hour_cents)),
-            "flag": " ".join(
-                ([_("over-served")] if r.over_served else []) + ([_("under-served")] if r.under_served else [])
-            ),
-            "over_served": bool(r.over_served),
-            "under_served": bool(r.under_served),
-            "reason": _service_reason(r),
-        }
-        for r in frame.itertuples(index=False)
-    ]
+    data = figures_cached(
+        "visit_effectiveness",
+        lambda: _effectiveness_figures(period=period, user=request.user, flag=flag),
+        key=(period.id, request.user.pk, tuple(sorted(user_roles(request.user))), flag, timezone.localdate()),
+    )
+    customers = data["customers"]
     table = request.GET.get("table", "customers")
     if table == "reps":
         export = _export(
@@ -143,14 +189,15 @@ def effectiveness(request):
     else:
         export = _export(
             request,
-            rows=rows,
+            rows=(_effectiveness_row(r) for r in customers.itertuples(index=False)),
             columns=[(k, str(label)) for k, label in EFFECTIVENESS_COLUMNS],
             filename=f"visit-effectiveness-{period.name}",
         )
     if export:
         return export
-    all_customers = data["customers"]
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(range(len(customers)), PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = customers.iloc[page.start_index() - 1 : page.end_index()] if len(customers) else customers
+    page.object_list = [_effectiveness_row(r) for r in shown.itertuples(index=False)]
     context = {
         "period": period,
         "periods": selectors.period_names(),
@@ -158,12 +205,7 @@ def effectiveness(request):
         "page": page,
         "reps": data["reps"],
         "today": data["today"],
-        "counts": {
-            "customers": len(all_customers),
-            "over": int(all_customers["over_served"].sum()) if len(all_customers) else 0,
-            "under": int(all_customers["under_served"].sum()) if len(all_customers) else 0,
-            "minutes": int(all_customers["visit_minutes"].sum()) if len(all_customers) else 0,
-        },
+        "counts": data["counts"],
         "is_manager": MANAGER in user_roles(request.user),
     }
     if request.htmx:

@@ -12,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from config.roles import FINANCE, MANAGER, user_roles
 from customers import policy
+from customers.figures_cache import figures_cached
 
 from .. import selectors
 from .common import (
@@ -42,7 +43,11 @@ def reps(request):
     period = _period(request)
     if period is None:
         return _no_data(request, _("Customer profit per rep"))
-    data = selectors.rep_results(period=period, user=request.user)
+    data = figures_cached(
+        "rep_results",
+        lambda: selectors.rep_results(period=period, user=request.user),
+        key=(period.id, request.user.pk, tuple(sorted(user_roles(request.user)))),
+    )
     table = request.GET.get("table", "pairs")
     money = [(k, _(label)) for k, label in ROLLUP_COLUMNS]
     if table == "reps":

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -192,6 +193,26 @@ VISIT_COLUMNS = [
 ]
 
 
+#: Visits the list page shows at most (the newest); an export has them all.
+VISITS_SHOWN = 5000
+
+
+def _visit_row(v: Visit) -> dict:
+    return {
+        "id": v.id,
+        "date": v.date,
+        "rep": v.rep.name,
+        "rep_user_id": v.rep.user_id,
+        "customer_pk": v.customer_id,
+        "customer_id": v.customer.external_id,
+        "customer": v.customer.name,
+        "kind": v.get_kind_display(),
+        "minutes": v.minutes,
+        "outcome": v.outcome,
+        "next_step": v.next_step,
+    }
+
+
 @login_required
 @roles_required(*ALL_ROLES)
 @require_GET
@@ -215,34 +236,23 @@ def visit_list(request):
     period = _period(request) if request.GET.get("period") else None
     if period is not None:
         qs = qs.filter(period=period)
-    rows = [
-        {
-            "id": v.id,
-            "date": v.date,
-            "rep": v.rep.name,
-            "rep_user_id": v.rep.user_id,
-            "customer_pk": v.customer_id,
-            "customer_id": v.customer.external_id,
-            "customer": v.customer.name,
-            "kind": v.get_kind_display(),
-            "minutes": v.minutes,
-            "outcome": v.outcome,
-            "next_step": v.next_step,
-        }
-        for v in (qs if request.GET.get("format") in EXPORT_FORMATS else qs[:5000])
-    ]
-    export = _export(request, rows=rows, columns=[(k, _(label)) for k, label in VISIT_COLUMNS], filename="visits")
-    if export:
-        return export
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    if request.GET.get("format") in EXPORT_FORMATS:
+        rows = (_visit_row(v) for v in qs.iterator(chunk_size=2000))
+        return _export(request, rows=rows, columns=[(k, _(label)) for k, label in VISIT_COLUMNS], filename="visits")
+    shown = qs[:VISITS_SHOWN]  # the page lists the newest ones; count and minutes are theirs
+    totals = shown.aggregate(count=Count("id"), minutes=Sum("minutes"))
+    paginator = Paginator(shown, PAGE_SIZE)
+    paginator.count = totals["count"]  # counted with the minutes: one query less
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = [_visit_row(v) for v in page.object_list]
     context = {
         "page": page,
         "mine_only": mine_only,
         "rep": rep,
         "period": period,
         "periods": selectors.period_names(),
-        "total_minutes": sum(r["minutes"] for r in rows),
-        "count": len(rows),
+        "total_minutes": totals["minutes"] or 0,
+        "count": totals["count"],
         "customer": customer,
         "user_is_rep": REP in user_roles(request.user),
         "base_query": urlencode(

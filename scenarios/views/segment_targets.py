@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Max
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,6 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from config.export import table_response
 from config.roles import FINANCE, MANAGER, has_role, require_role
+from customers.figures_cache import figures_cached
 from customers.models import Period
 from customers.selectors import period_list
 
@@ -47,7 +49,12 @@ def _target_rows(report: dict) -> list[dict]:
 
 def _targets_context(request, period: Period, form=None, saved: bool = False) -> dict:
     can_edit = has_role(request.user, MANAGER)
-    report = selectors.segment_target_report(period=period)
+    report = figures_cached(
+        "segment_target_report",
+        lambda: selectors.segment_target_report(period=period),
+        # The targets are part of the report: their latest change is part of the key.
+        key=(period.id, SegmentTarget.history.aggregate(latest=Max("history_id"))["latest"]),
+    )
     if form is None:
         form = SegmentTargetsForm(
             initial=SegmentTargetsForm.initial_from(selectors.segment_targets(period=period)), read_only=not can_edit

@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounting.selectors import period_totals
 from config.export import table_response
 from config.roles import FINANCE, MANAGER, has_role, require_role
+from customers.figures_cache import figures_cached
 from customers.models import Level, Period
 from customers.policy import customer_scope_ids
 from customers.selectors import period_list
@@ -149,6 +150,24 @@ def _quadrants(rows: list[dict], period: Period, current: str | None) -> tuple[l
     return cards[:4], cards[4]
 
 
+def _segment_figures(period: Period) -> dict:
+    """The segment overview without its per-customer frame, the scatter drawn from it and the
+    period's totals: what the page shows, cached until the figures change (``figures_cached``)."""
+    overview = selectors.segment_overview(period=period)
+    chart_json, at_edge = _scatter_json(overview)
+    measured = int(overview["frame"]["product_value"].notna().sum())
+    return {
+        "overview": {k: v for k, v in overview.items() if k != "frame"},
+        "chart": {
+            "chart_json": chart_json,
+            "at_edge": at_edge,
+            "plotted": min(measured, MAX_SCATTER_POINTS),
+            "measured": measured,
+            "totals": period_totals(period=period),
+        },
+    }
+
+
 def _explanation_context(period: Period) -> dict:
     ex = selectors.value_explanation(period=period)
     labels = {**{k: str(v) for k, v in Level.choices}}
@@ -234,7 +253,7 @@ def segments(request):
         qs = selectors.segment_customer_list(period=period, segment=segment, scope_ids=scope_ids)
         if fmt:
             return table_response(
-                rows=[_segment_customer_row(r) for r in qs.iterator(chunk_size=2000)],
+                rows=(_segment_customer_row(r) for r in qs.iterator(chunk_size=2000)),
                 columns=SEGMENT_CUSTOMER_COLUMNS,
                 filename=f"segment-{segment}-{period.name}",
                 fmt=fmt,
@@ -251,29 +270,25 @@ def segments(request):
         context["segment_strategy"] = reports.segment_strategy(segment)
         if target == "segment-customers":
             return render(request, "scenarios/segments.html#segment_customers", context)
-    overview = selectors.segment_overview(period=period)
+    figures = figures_cached("segments", lambda: _segment_figures(period), key=(period.id,))
+    overview = figures["overview"]
     rows = [{**r, "colour": SEGMENT_COLOURS[r["segment"]]} for r in reports.segment_rows(overview["summary"])]
     if fmt:
         return table_response(rows=rows, columns=SUMMARY_COLUMNS, filename=f"segments-{period.name}", fmt=fmt)
     quadrants, unmeasured = _quadrants(rows, period, segment)
-    chart_json, at_edge = _scatter_json(overview)
+    context.update(figures["chart"])
     context.update(
         overview=overview,
         rows=rows,
         quadrants=quadrants,
         unmeasured=unmeasured,
         total=_summary_total(rows),
-        totals=period_totals(period=period),
         clv_threshold=overview["clv_threshold_cents"] / 100,
-        chart_json=chart_json,
-        at_edge=at_edge,
-        plotted=min(int((overview["frame"]["product_value"].notna()).sum()), MAX_SCATTER_POINTS),
-        measured=int(overview["frame"]["product_value"].notna().sum()),
         export_query=_query(period=period.name),
     )
     if target == "segment-figures":
         return render(request, "scenarios/segments.html#figures", context)
-    context.update(_explanation_context(period))
+    context.update(figures_cached("value_explanation", lambda: _explanation_context(period), key=(period.id,)))
     return render(request, "scenarios/segments.html", context)
 
 
