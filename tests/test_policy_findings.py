@@ -11,9 +11,11 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from rest_framework.test import APIClient
 
 from accounting.models import Invoice
 from customers.models import Customer, Order, OrderLine
+from customers.policy import REPORT_RULES
 from salesforce_tasks.models import BonusKpi, CustomerTarget, Visit
 from tests.conftest import client_for, make_user
 from tests.salesforce_tasks.test_services import sales_force  # noqa: F401  (fixture)
@@ -140,7 +142,12 @@ def test_the_import_page_checks_the_scope_too(sales_force):  # noqa: F811
 # --- 4: the reports API is scoped like the pages ------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["profit", "bonus", "rep_results", "actions", "segments"])
+#: Every report kind whose rows are scoped (customers or reps): derived from the policy, so a new
+#: scoped kind is tried here without anyone adding it.
+SCOPED_REPORT_KINDS = sorted(kind for kind, rule in REPORT_RULES.items() if rule.scope != "company")
+
+
+@pytest.mark.parametrize("kind", SCOPED_REPORT_KINDS)
 def test_reports_api_shows_a_manager_only_their_teams(sales_force, kind):  # noqa: F811
     """Finding 4: /api/v1/reports/* returned every team's customers, reps and bonuses to manager2."""
     from salesforce_tasks.models import Action
@@ -166,7 +173,13 @@ def test_reports_api_shows_a_manager_only_their_teams(sales_force, kind):  # noq
 
 
 def test_reports_api_refuses_reps(sales_force, rep_user):  # noqa: F811
-    assert client_for(rep_user).get("/api/v1/reports/profit/?period=2025").status_code == 403
+    """Every registered report kind has a rule in the policy, and each refuses a rep and nobody."""
+    from config import reports as report_registry
+
+    assert set(report_registry.kinds()) == set(REPORT_RULES)
+    for kind in report_registry.kinds():
+        assert client_for(rep_user).get(f"/api/v1/reports/{kind}/?period=2025").status_code == 403, kind
+        assert APIClient().get(f"/api/v1/reports/{kind}/?period=2025").status_code in (401, 403), kind
 
 
 # --- 9: an approved target is never overwritten or deleted by a rep -----------------------------
