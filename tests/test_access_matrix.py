@@ -307,6 +307,15 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
                     target=Decimal("1000"),
                     base_amount=Decimal("100"),
                 )
+            # Deleted records of North to restore (the Undo URLs take the deletion's history id).
+            gone = CustomerTarget.objects.create(customer=sf.c["C2"], period=sf.p2025, target_revenue=Decimal("100"))
+            gone_pk = gone.pk
+            gone.delete()
+            gone_team = TeamTarget.objects.create(
+                team=sf.north, period=sf.p2025, kind="new_suspects", target=Decimal("3")
+            )
+            gone_team_pk = gone_team.pk
+            gone_team.delete()
             scenario = Scenario.objects.first() or Scenario.objects.create(name="Matrix")
             segment_target = SegmentTarget.objects.first()
             pool = CostPool.objects.order_by("pk").first()
@@ -327,6 +336,8 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
                 "user": rep1.pk,
                 "pool": pool.pk,
                 "pool_history": pool.history.order_by("history_id").first().history_id,
+                "target_deleted": CustomerTarget.history.get(id=gone_pk, history_type="-").history_id,
+                "team_target_deleted": TeamTarget.history.get(id=gone_team_pk, history_type="-").history_id,
                 "scenario": scenario.pk,
                 "segment_target": segment_target.pk if segment_target else 999999,
             }
@@ -415,6 +426,9 @@ PARAM_VALUES = {
     "uidb64": "MQ",
     "token": "set-password",
 }
+#: Which history row a URL's ``history_id`` names: a pool's first version, or the deletion of a
+#: North target (the restore URLs).
+HISTORY_OF = {"salesforce:target_restore": "target_deleted", "salesforce:team_target_restore": "team_target_deleted"}
 KIND_OF = {"customers-api-report": "profit", "salesforce:organisation:decide": "target"}
 KIND_OF.update({"salesforce:organisation:record_history": "customer"})
 
@@ -427,7 +441,7 @@ def fill(template: str, name: str, params: list[str], objects: dict) -> str:
         elif param in PARAM_VALUES and param not in ("history_id",):
             value = PARAM_VALUES[param]
         elif param == "history_id":
-            value = objects["pool_history"]
+            value = objects[HISTORY_OF.get(name, "pool_history")]
         else:
             value = objects.get(OBJECT_OF.get(name, ""), 999999)
         path = re.sub(r"<(?:\w+:)?" + param + r">|\(\?P<" + param + r">[^)]*\)", str(value), path)
