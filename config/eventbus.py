@@ -21,7 +21,9 @@ With REDIS_URL unset Celery runs eagerly: the same tasks run in-process after co
    stage (the default layout: one worker on every queue) runs that stage itself, right after the
    current one, instead of sending it through the broker and waiting for it to come back. The
    row is marked dirty as always, so a crash in between leaves it for the sweeper; with the apps'
-   queues split over workers, the next stage is sent as before.
+   queues split over workers, the next stage is sent as before. A stage still dirty after a run
+   does not loop while the chain has stages waiting: it sends its own task to the broker (any free
+   worker takes it) and lets the chain run, so a steady stream of orders cannot starve profit and value.
 
 The bus imports no domain app: the outbox model is named in the setting ``EVENTBUS_OUTBOX_MODEL``
 (``"app_label.Model"``, loaded with ``apps.get_model``). It needs the fields ``period_id``,
@@ -89,6 +91,7 @@ _chain = threading.local()
 @celeryd_after_setup.connect
 def _remember_consumed_queues(sender, instance, **kwargs) -> None:
     consumed_queues.update(instance.app.amqp.queues.consume_from.keys())
+    logger.info("Stage chain: this worker runs the next stage itself on its queues %s.", sorted(consumed_queues))
 
 
 def _queue_of(task_name: str) -> str | None:
@@ -145,6 +148,10 @@ def send_stage_task(task_name: str, period_id: int) -> None:
         if (task_name, period_id) not in pending:
             pending.append((task_name, period_id))
         return
+    _send_to_broker(task_name, period_id)
+
+
+def _send_to_broker(task_name: str, period_id: int) -> None:
     try:
         current_app.tasks[task_name].apply_async(args=[period_id], retry=False)
     except Exception as exc:  # noqa: BLE001 - any broker error: the sweeper resends
@@ -231,6 +238,12 @@ def _run_stage(*, period_id: int, stage: str, compute: Callable[[int], None]) ->
                 row = _dirty_row(period_id, stage)
                 if row is None:
                     break
+                if runs and getattr(_chain, "pending", None):
+                    # Still dirty, and the stages this run made dirty wait in this task's chain: under a
+                    # steady stream of requests this loop would never end and starve them. Hand the
+                    # rest of this stage to the broker (any free worker) and let the chain run.
+                    _send_to_broker(_stage_tasks[stage], period_id)
+                    return runs
                 target = row["requested"]
                 if _period_closed(period_id):
                     # A closed period's figures are frozen: the request is answered, nothing recomputed.
