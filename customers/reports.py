@@ -37,9 +37,10 @@ def _num(value):
     return float(value)
 
 
-def pyramid_report(*, period) -> dict:
+def pyramid_report(*, period, frame=None) -> dict:
+    """Per level of the period; ``frame``: its ``stored_with_profit`` when the caller read it already."""
     period = period_or_error(period)
-    frame = stored_with_profit(period)
+    frame = stored_with_profit(period) if frame is None else frame
     summary = pyramid.level_summary(frame)
     levels = []
     for r in summary.itertuples(index=False):
@@ -134,9 +135,9 @@ def retention_history() -> list[dict]:
     return out
 
 
-def concentration_report(*, period) -> dict:
+def concentration_report(*, period, frame=None) -> dict:
     period = period_or_error(period)
-    frame = stored_with_profit(period)
+    frame = stored_with_profit(period) if frame is None else frame
     c = pyramid.concentration(
         frame[["customer_id", "external_id", "revenue_cents", "allocated_cost_cents", "profit_cents"]]
     )
@@ -168,12 +169,15 @@ def kpi_summary(*, period) -> dict:
     """The dashboard's key figures of a period, from the pyramid, retention and concentration reports.
 
     Money in euros; ``allocated_cost`` and ``profit`` are None until profit is computed (no cost pools).
+    The period's stored figures are read once and shared by the three reports and the totals.
     """
-    pyramid_data = pyramid_report(period=period)
+    chosen = period_or_error(period)
+    frame = stored_with_profit(chosen)
+    pyramid_data = pyramid_report(period=period, frame=frame)
     retention_data = retention_report(period=period)
-    concentration_data = concentration_report(period=period)
+    concentration_data = concentration_report(period=period, frame=frame)
     levels = pyramid_data["levels"]
-    totals = period_totals(period=period_or_error(period))
+    totals = period_totals(period=chosen, frame=frame)
     computed = totals["computed"]
     return {
         "period": pyramid_data["period"],
