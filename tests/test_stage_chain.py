@@ -61,3 +61,39 @@ def test_a_worker_on_its_own_queue_sends_the_next_stage(small_dataset, monkeypat
     assert ("accounting.tasks.recompute_profit", period_id) in sent
     profit = Computation.objects.get(period_id=period_id, stage="profit")
     assert profit.computed < profit.requested  # left to the accounting worker
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stream_of_requests_does_not_starve_the_next_stages(small_dataset, monkeypatch):
+    """Requests keep arriving while the pyramid recomputes: the chain still runs profit and value after
+    one pyramid run and hands the rest of the pyramid to the broker, instead of looping on the pyramid
+    while it stays dirty (at a steady 20 orders/s that loop never ended and value waited minutes)."""
+    import accounting.services
+    import customers.services
+    from customers.events import OrdersChanged
+
+    period_id, sent = _change_an_order(small_dataset, monkeypatch)
+    monkeypatch.setattr(eventbus, "consumed_queues", set(ALL_QUEUES))
+    calls = []
+    more_requests = [5]  # five orders commit while the pyramid recomputes
+
+    def pyramid_store(pid, _real=customers.services.pyramid_store):
+        calls.append("pyramid")
+        _real(pid)
+        if more_requests[0]:
+            more_requests[0] -= 1
+            eventbus.publish(OrdersChanged(period_ids=(pid,)))
+
+    def profit_store(pid, _real=accounting.services.profit_store):
+        calls.append("profit")
+        _real(pid)
+
+    monkeypatch.setattr(customers.services, "pyramid_store", pyramid_store)
+    monkeypatch.setattr(accounting.services, "profit_store", profit_store)
+    from customers.tasks import recompute_pyramid
+
+    recompute_pyramid.run(period_id)
+    assert calls[:2] == ["pyramid", "profit"]
+    assert ("customers.tasks.recompute_pyramid", period_id) in sent  # the rest of the pyramid: any worker
+    value = Computation.objects.get(period_id=period_id, stage="value")
+    assert value.runs >= 1
