@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -104,7 +105,7 @@ def profit_store(period_id: int) -> int:
                 "order_lines": "int",
                 "visits": "int",
                 "visit_minutes": "int",
-                "by_pool": "json",
+                "by_pool": "json_text",
             },
         )
         _pool_results_store(period, comp.result.pools)
@@ -117,18 +118,31 @@ def profit_store(period_id: int) -> int:
     return len(profit)
 
 
-def _by_pool(allocations: pd.DataFrame, customer_ids: pd.Series) -> list[dict]:
-    """Per customer {pool_id: [amount_cents, driver_quantity]} in the order of ``customer_ids``."""
-    out: dict[int, dict] = {int(c): {} for c in customer_ids}
-    for cid, pid, amount, qty in zip(
-        allocations["customer_id"].tolist(),
-        allocations["pool_id"].tolist(),
-        allocations["amount_cents"].tolist(),
-        allocations["driver_quantity"].round(4).tolist(),
-        strict=True,
-    ):
-        out.setdefault(int(cid), {})[str(pid)] = [int(amount), qty]
-    return [out[int(c)] for c in customer_ids]
+def _by_pool(allocations: pd.DataFrame, customer_ids: pd.Series) -> list[str]:
+    """Per customer the JSON text of {pool_id: [amount_cents, driver_quantity]}, in the order of
+    ``customer_ids`` ("{}" for a customer without allocations).
+
+    Written as text straight from the columns (what ``json.dumps`` of the dict gives: the same keys
+    in the same order, a float as its ``repr``): building 100,000 dicts and dumping them one by one
+    was half of the profit stage's time."""
+    if allocations.empty:
+        return ["{}"] * len(customer_ids)
+    customers = allocations["customer_id"].to_numpy(dtype=np.int64)
+    order = np.argsort(customers, kind="stable")  # each customer's pools stay in their order
+    pieces = [
+        f'"{pool}":[{amount},{quantity!r}]'
+        for pool, amount, quantity in zip(
+            allocations["pool_id"].to_numpy(dtype=np.int64)[order].tolist(),
+            allocations["amount_cents"].to_numpy(dtype=np.int64)[order].tolist(),
+            [float(q) for q in allocations["driver_quantity"].round(4).to_numpy()[order].tolist()],
+            strict=True,
+        )
+    ]
+    ordered = customers[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]).tolist()
+    ends = [*starts[1:], len(ordered)]
+    texts = {int(ordered[a]): "{" + ",".join(pieces[a:b]) + "}" for a, b in zip(starts, ends, strict=True)}
+    return [texts.get(int(c), "{}") for c in customer_ids]
 
 
 def _pool_results_store(period: Period, pools: pd.DataFrame) -> None:

@@ -22,6 +22,8 @@ def _column_values(series: pd.Series, kind: str) -> list:
         sign = np.where(cents < 0, "-", "")
         absolute = cents.abs()
         return (sign + (absolute // 100).astype(str) + "." + (absolute % 100).astype(str).str.zfill(2)).tolist()
+    if kind == "json_text":  # already JSON text
+        return series.tolist()
     if kind == "json":
         return [None if v is None else json.dumps(v, separators=(",", ":")) for v in series]
     if kind == "decimal":
@@ -48,7 +50,7 @@ class Written(NamedTuple):
 def replace_rows(model, *, where: dict, frame: pd.DataFrame, columns: dict[str, str], key=("customer_id",)) -> Written:
     """Make ``model``'s rows matching ``where`` equal to ``frame``, writing only the difference.
 
-    ``columns`` maps database column -> kind (money, int, float, bool, str, json, decimal);
+    ``columns`` maps database column -> kind (money, int, float, bool, str, json, json_text, decimal);
     the frame has a column of the same name. Constants (e.g. period_id) go in ``where`` and
     are added to every row. ``key`` (columns of ``columns``) names a row within ``where`` (with it,
     a unique constraint of the table).
