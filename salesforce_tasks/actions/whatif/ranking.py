@@ -141,7 +141,9 @@ def default_parameters(drivers: pd.DataFrame, pools: pd.DataFrame, before, finan
     min_revenue = np.minimum(revenue_be, revenue_bound)
 
     # discount_change (hundredths of a point)
-    points_be = np.where(revenue > 0, _ceil_div(as_objects(loss) * 10000, np.where(revenue > 0, revenue, 1)), 0)
+    # The margin grows by points × revenue / 10,000 rounded half up (changes.changed_drivers), so the
+    # customer breaks even once points × revenue + 5,000 >= loss × 10,000.
+    points_be = np.where(revenue > 0, _ceil_div(as_objects(loss) * 10000 - 5000, np.where(revenue > 0, revenue, 1)), 0)
     points_bound = int(MAX_DISCOUNT_POINTS * 100)
     points = np.where(loss > 0, np.minimum(np.maximum(points_be, 1), points_bound), int(DEFAULT_DISCOUNT_POINTS * 100))
 
