@@ -96,7 +96,8 @@ def period_totals(*, period: Period, frame: pd.DataFrame | None = None) -> dict:
       a page on the active base must then say so next to its figure.
     - ``pools_cents``, ``unused_cents`` and ``unallocated_cents``: the cost pools of the period
       and what of them is in no customer's profit (time-driven unused capacity, pools without a
-      driver), as the profit stage stored them (``PeriodCosts``), so ``profit_cents - unused_cents - unallocated_cents`` is the result after every pool.
+      driver), as the profit stage stored them (``PeriodCosts``), so
+      ``profit_cents - unused_cents - unallocated_cents`` is the result after every pool.
     """
     frame = stored_with_profit(period) if frame is None else frame
     active_mask = frame["revenue_cents"] > 0
