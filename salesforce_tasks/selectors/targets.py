@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-import pandas as pd
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from customers.models import Customer, CustomerPeriod, CustomerStatus, Period
@@ -171,39 +170,49 @@ def team_target_actuals(*, period: Period, team_ids: list[int]) -> dict[int, dic
         .values_list("pair__team_id", "n")
     )
     previous = period_previous(period)
-    cur = _levels_frame(period=period, team_ids=team_ids)
-    prev = _levels_frame(period=previous, team_ids=team_ids) if previous else cur.iloc[0:0]
-    merged = cur.merge(
-        prev[["customer_id", "level"]].rename(columns={"level": "level_prev"}),
-        on="customer_id",
-        how="left",
-    )
-    developed = (merged["level"] == "top") & (
-        merged["level_prev"].isin(["prospect", "suspect"]) | merged["level_prev"].isna()
-    )
-    active_prev = prev.assign(active=prev["level"].isin(ACTIVE_LEVELS))
-    active_prev = active_prev[active_prev["active"]]
-    still = active_prev["customer_id"].isin(cur.loc[cur["level"].isin(ACTIVE_LEVELS), "customer_id"])
+    developed, retained = _level_moves_per_team(period=period, previous=previous, team_ids=team_ids)
     out: dict[int, dict[str, Decimal | None]] = {}
     for team_id in team_ids:
-        before = active_prev["team_id"] == team_id
-        retained = (
-            (Decimal(int((still & before).sum())) * 100 / Decimal(int(before.sum()))).quantize(
-                CENT, rounding=ROUND_HALF_UP
-            )
-            if before.any()
-            else None
-        )
+        before, still = retained.get(team_id, (0, 0))
         out[team_id] = {
             "new_suspects": Decimal(suspects.get(team_id, 0)),
-            "prospects_to_top": Decimal(int((developed & (merged["team_id"] == team_id)).sum())),
-            "retention": retained if previous else None,
+            "prospects_to_top": Decimal(developed.get(team_id, 0)),
+            "retention": (
+                (Decimal(still) * 100 / Decimal(before)).quantize(CENT, rounding=ROUND_HALF_UP)
+                if previous and before
+                else None
+            ),
         }
     return out
 
 
-def _levels_frame(*, period: Period, team_ids: list[int]) -> pd.DataFrame:
-    rows = CustomerPeriod.objects.filter(period=period, customer__pair__team_id__in=team_ids).values_list(
-        "customer_id", "level", "existing", "customer__pair__team_id"
-    )
-    return pd.DataFrame.from_records(list(rows), columns=["customer_id", "level", "existing", "team_id"])
+def _level_moves_per_team(
+    *, period: Period, previous: Period | None, team_ids: list[int]
+) -> tuple[dict[int, int], dict[int, tuple[int, int]]]:
+    """Per team (of the customer's current pair), counted in the database (2 queries):
+    ``developed``: customers at level top now that were prospect or suspect in the previous period, or
+    had no row then; ``retained``: (customers active in the previous period, of whom active now)."""
+    team = "customer__pair__team_id"
+    rows_now = CustomerPeriod.objects.filter(period=period, customer_id=OuterRef("customer_id"))
+    developed_qs = CustomerPeriod.objects.filter(period=period, level="top", **{f"{team}__in": team_ids})
+    if previous is not None:
+        grown_elsewhere = CustomerPeriod.objects.filter(period=previous, customer_id=OuterRef("customer_id")).exclude(
+            level__in=["prospect", "suspect"]
+        )
+        developed_qs = developed_qs.exclude(Exists(grown_elsewhere))
+    developed = dict(developed_qs.values(team).annotate(n=Count("id")).values_list(team, "n"))
+    if previous is None:
+        return developed, {}
+    retained = {
+        team_id: (before, still)
+        for team_id, before, still in CustomerPeriod.objects.filter(
+            period=previous, level__in=ACTIVE_LEVELS, **{f"{team}__in": team_ids}
+        )
+        .values(team)
+        .annotate(
+            before=Count("id"),
+            still=Count("id", filter=Q(Exists(rows_now.filter(level__in=ACTIVE_LEVELS)))),
+        )
+        .values_list(team, "before", "still")
+    }
+    return developed, retained

@@ -8,7 +8,7 @@ A to B on 2025-07-01 (the B assignment credits its outside rep 80 %).
 
 import datetime as dt
 import random
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -507,6 +507,42 @@ def test_team_target_actuals(sales_force, manager_user):
     CustomerPeriod.objects.filter(period=sales_force.p2024, customer=sales_force.c["C1"]).update(level="prospect")
     actuals = selectors.team_target_actuals(period=sales_force.p2025, team_ids=[sales_force.north.pk])
     assert actuals[sales_force.north.pk]["prospects_to_top"] == 1
+
+
+def test_team_target_actuals_equal_their_definition_on_random_levels(sales_force):
+    """The counts made in the database equal the definition counted in Python, for random levels
+    in both periods, customers without a row in one of them and customers of either team."""
+    from customers.models import CustomerPeriod
+
+    rng = random.Random(17)
+    levels = ["top", "big", "medium", "small", "other", "prospect", "suspect"]
+    teams = [sales_force.north.pk, sales_force.south.pk]
+    customers = list(Customer.objects.filter(pair__team_id__in=teams).select_related("pair"))
+    for _ in range(8):
+        for period in (sales_force.p2024, sales_force.p2025):
+            CustomerPeriod.objects.filter(period=period).delete()
+            CustomerPeriod.objects.bulk_create(
+                CustomerPeriod(period=period, customer=c, level=rng.choice(levels), revenue=0, gross_margin=0)
+                for c in customers
+                if rng.random() < 0.8
+            )
+        now = dict(CustomerPeriod.objects.filter(period=sales_force.p2025).values_list("customer_id", "level"))
+        before = dict(CustomerPeriod.objects.filter(period=sales_force.p2024).values_list("customer_id", "level"))
+        actuals = selectors.team_target_actuals(period=sales_force.p2025, team_ids=teams)
+        for team_id in teams:
+            mine = [c.pk for c in customers if c.pair.team_id == team_id]
+            developed = sum(
+                1 for c in mine if now.get(c) == "top" and before.get(c, "prospect") in ("prospect", "suspect")
+            )
+            active_before = [c for c in mine if before.get(c) in ("top", "big", "medium", "small")]
+            still = sum(1 for c in active_before if now.get(c) in ("top", "big", "medium", "small"))
+            expected = (
+                (D(still) * 100 / D(len(active_before))).quantize(D("0.01"), rounding=ROUND_HALF_UP)
+                if active_before
+                else None
+            )
+            assert actuals[team_id]["prospects_to_top"] == developed
+            assert actuals[team_id]["retention"] == expected
 
 
 # --- reassigning ------------------------------------------------------------------------------
