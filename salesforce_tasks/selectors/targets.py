@@ -189,30 +189,29 @@ def team_target_actuals(*, period: Period, team_ids: list[int]) -> dict[int, dic
 def _level_moves_per_team(
     *, period: Period, previous: Period | None, team_ids: list[int]
 ) -> tuple[dict[int, int], dict[int, tuple[int, int]]]:
-    """Per team (of the customer's current pair), counted in the database (2 queries):
+    """Per team (of the customer's current pair), counted in the database (3 queries):
     ``developed``: customers at level top now that were prospect or suspect in the previous period, or
     had no row then; ``retained``: (customers active in the previous period, of whom active now)."""
     team = "customer__pair__team_id"
     rows_now = CustomerPeriod.objects.filter(period=period, customer_id=OuterRef("customer_id"))
     developed_qs = CustomerPeriod.objects.filter(period=period, level="top", **{f"{team}__in": team_ids})
     if previous is not None:
-        grown_elsewhere = CustomerPeriod.objects.filter(period=previous, customer_id=OuterRef("customer_id")).exclude(
-            level__in=["prospect", "suspect"]
-        )
-        developed_qs = developed_qs.exclude(Exists(grown_elsewhere))
-    developed = dict(developed_qs.values(team).annotate(n=Count("id")).values_list(team, "n"))
+        beyond_prospect_before = CustomerPeriod.objects.filter(
+            period=previous, customer_id=OuterRef("customer_id")
+        ).exclude(level__in=["prospect", "suspect"])
+        developed_qs = developed_qs.exclude(Exists(beyond_prospect_before))
+    developed = _count_per_team(developed_qs)
     if previous is None:
         return developed, {}
-    retained = {
-        team_id: (before, still)
-        for team_id, before, still in CustomerPeriod.objects.filter(
-            period=previous, level__in=ACTIVE_LEVELS, **{f"{team}__in": team_ids}
-        )
-        .values(team)
-        .annotate(
-            before=Count("id"),
-            still=Count("id", filter=Q(Exists(rows_now.filter(level__in=ACTIVE_LEVELS)))),
-        )
-        .values_list(team, "before", "still")
-    }
+    active_before = CustomerPeriod.objects.filter(period=previous, level__in=ACTIVE_LEVELS, **{f"{team}__in": team_ids})
+    # Two grouped counts, not one with a FILTER (EXISTS ...): in a WHERE the EXISTS is a hash semi-join,
+    # in a FILTER a subplan run once per row.
+    before = _count_per_team(active_before)
+    still = _count_per_team(active_before.filter(Exists(rows_now.filter(level__in=ACTIVE_LEVELS))))
+    retained = {team_id: (n, still.get(team_id, 0)) for team_id, n in before.items()}
     return developed, retained
+
+
+def _count_per_team(rows) -> dict[int, int]:
+    team = "customer__pair__team_id"
+    return dict(rows.values(team).annotate(n=Count("id")).values_list(team, "n"))
