@@ -233,7 +233,8 @@ class Order(models.Model):
     external_id = models.CharField(_("order id"), max_length=64, unique=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
     date = models.DateField(_("date"))
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="orders")
+    # No index of its own: the (period, customer) index serves every lookup by period.
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="orders", db_index=False)
 
     class Meta:
         indexes = [models.Index(fields=["period", "customer"])]
@@ -243,15 +244,27 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # No index of its own: the unique (order, line_no) index serves every lookup by order.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     line_no = models.PositiveIntegerField(_("line"))
     amount = models.DecimalField(_("net revenue"), **MONEY)
     cost = models.DecimalField(_("cost of goods"), default=Decimal("0"), **MONEY)
     quantity = models.DecimalField(_("quantity"), max_digits=16, decimal_places=3, default=Decimal("0"))
-    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL)
-    # Denormalised from the order so a period's lines aggregate without a join.
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="order_lines")
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="order_lines")
+    # No index: nothing reads lines by product, and an import writes 1,000,000 lines. (Deleting a
+    # product, which no code does, would scan the lines.)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
+    # Denormalised from the order so a period's lines aggregate without a join. The lines' writers
+    # (services.orders, the import, bulk_services, the fiscal-year re-cut) copy them from the order,
+    # so they need no foreign key checks of their own (an import of 1,000,000 lines paid 2,000,000 of
+    # them at commit) nor indexes of their own (the reads go by (period, customer)): the order's
+    # customer and period are checked, and ``Order``'s PROTECT refuses to delete a customer or period
+    # with orders, hence with lines (tests/customers/test_order_line_integrity.py).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, related_name="order_lines", db_constraint=False, db_index=False
+    )
+    period = models.ForeignKey(
+        Period, on_delete=models.DO_NOTHING, related_name="order_lines", db_constraint=False, db_index=False
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "line_no"], name="orderline_unique_line")]
