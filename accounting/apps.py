@@ -7,3 +7,4 @@ class AccountingConfig(AppConfig):
 
     def ready(self) -> None:
         from . import events, reports, tasks  # noqa: F401  (register subscriptions, report kinds and tasks)
+        from .views import concentration, profit  # noqa: F401  (register period figures)

@@ -7,3 +7,4 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from . import events, reports, tasks  # noqa: F401  (register subscriptions, report kinds, tasks)
+        from .views import dashboard, migration, pyramid, retention  # noqa: F401  (register period figures)

@@ -14,23 +14,38 @@ recompute, so a new database (a test, another tenant on the same cache) never me
 Only figures that depend on nothing else belong here: a caller passes in ``key`` whatever else
 the result depends on (the period, the user's scope, a filter). The language is part of the key
 (labels are translated when the figures are built).
+
+``requested`` is not part of the version: an order that only asks for a recompute changes no
+stored figure yet, so the pages keep their cached figures until a stage has stored new ones.
+
+**Period figures written at stage time.** A page's figures that depend on the period alone (not
+on who asks) are registered with ``period_figures`` and read with ``period_figures_get``. When the
+last stage of the chain (value) has stored a period, its task calls ``period_figures_warm``: every
+registered figure of that period is computed once per language under the new version, so the
+first view after a recompute reads a handful of cached values instead of 100,000 stored rows.
+While a stage of the period is still dirty (a recompute is requested or running), a page whose
+current figures are not built yet shows the last figures built for that period, and the page's
+recompute banner says they are being brought up to date, instead of recomputing on the request.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import translation
 
-from .models import Computation, Customer, PortfolioAssignment, RepPair, SalesRep, Team
+from .models import Computation, Customer, Period, PortfolioAssignment, RepPair, SalesRep, Team
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 #: Seconds a cached figure lives at most (a version that stopped changing is dropped by then).
 TIMEOUT = 3600
 #: The tables whose history the version follows (one id per table: its latest change).
@@ -38,7 +53,12 @@ HISTORY_OF = (Customer, Team, SalesRep, RepPair, PortfolioAssignment)
 
 
 def figures_version() -> str:
-    """What the stored figures are now: changes with every stage request, recompute and customer change."""
+    """What the stored figures are now: changes with every stage recompute and customer change."""
+    return _version_state()[0]
+
+
+def _version_state() -> tuple[str, frozenset[int]]:
+    """(the version, the periods with a stage whose recompute is requested and not done yet)."""
     stages = list(
         Computation.objects.order_by("period_id", "stage").values_list(
             "period_id", "stage", "requested", "computed", "computed_at"
@@ -51,11 +71,13 @@ def figures_version() -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {latest}")
         histories = cursor.fetchone()
-    return hashlib.blake2b(repr((stages, histories)).encode(), digest_size=16).hexdigest()
+    stored = [(period_id, stage, computed, at) for period_id, stage, _requested, computed, at in stages]
+    dirty = frozenset(period_id for period_id, _stage, requested, computed, _at in stages if computed < requested)
+    return hashlib.blake2b(repr((stored, histories)).encode(), digest_size=16).hexdigest(), dirty
 
 
-def _cache_key(name: str, key: tuple) -> str:
-    raw = repr((name, key, translation.get_language(), figures_version()))
+def _cache_key(name: str, key: tuple, version: str | None = None) -> str:
+    raw = repr((name, key, translation.get_language(), figures_version() if version is None else version))
     return "figures:" + name + ":" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
@@ -67,6 +89,78 @@ def figures_cached(name: str, compute: Callable[[], T], *, key: tuple = ()) -> T
         value = compute()
         cache.set(cache_key, value, timeout=TIMEOUT)
     return value
+
+
+#: name -> compute(period): the page figures that depend on the period alone (``period_figures``).
+PERIOD_FIGURES: dict[str, Callable[[Period], object]] = {}
+
+
+def period_figures(name: str) -> Callable[[Callable[[Period], T]], Callable[[Period], T]]:
+    """Register ``compute(period)`` as the period figures ``name`` (a decorator): pages read them with
+    ``period_figures_get`` and the value stage's task builds them ahead (``period_figures_warm``)."""
+
+    def register(compute: Callable[[Period], T]) -> Callable[[Period], T]:
+        PERIOD_FIGURES[name] = compute
+        return compute
+
+    return register
+
+
+def _latest_key(name: str, period_id: int) -> str:
+    return f"figures-latest:{name}:{period_id}:{translation.get_language()}"
+
+
+def period_figures_get(name: str, period: Period):
+    """The period figures ``name`` under the current version; built now only when they are missing
+    and no recompute of the period is under way (then the last ones built are shown: see above)."""
+    version, dirty = _version_state()
+    cache_key = _cache_key(name, (period.id,), version)
+    value = cache.get(cache_key)
+    if value is not None:
+        return value
+    if period.id in dirty:
+        latest = cache.get(_latest_key(name, period.id))
+        if latest is not None:
+            return latest
+    value = PERIOD_FIGURES[name](period)
+    _period_figures_store(name, period.id, version, value)
+    return value
+
+
+def _period_figures_store(name: str, period_id: int, version: str, value) -> None:
+    cache.set_many(
+        {_cache_key(name, (period_id,), version): value, _latest_key(name, period_id): value}, timeout=TIMEOUT
+    )
+
+
+def period_figures_warm(*, period_id: int) -> list[str]:
+    """Build every registered period figure of the period, in every language, under the current
+    version (the ones already built are kept); returns the names built. Read in one transaction
+    (a repeatable-read snapshot on PostgreSQL) so the figures agree with each other."""
+    period = Period.objects.filter(pk=period_id).first()
+    if period is None:
+        return []
+    built = []
+    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with transaction.atomic():
+        if snapshot:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        version = figures_version()
+        for language, _label in settings.LANGUAGES:
+            with translation.override(language):
+                for name, compute in PERIOD_FIGURES.items():
+                    if cache.get(_cache_key(name, (period_id,), version)) is not None:
+                        continue
+                    try:
+                        with transaction.atomic():  # a figure that fails leaves the snapshot usable
+                            value = compute(period)
+                    except Exception as exc:  # noqa: BLE001 - the page builds it when asked, and says why not
+                        logger.info("Period figures %s of period %s not built ahead: %r", name, period_id, exc)
+                        continue
+                    _period_figures_store(name, period_id, version, value)
+                    built.append(f"{name}:{language}")
+    return built
 
 
 _memo: OrderedDict[str, object] = OrderedDict()

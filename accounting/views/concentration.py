@@ -18,7 +18,7 @@ from config.export import table_response
 from config.roles import FINANCE, MANAGER, require_role
 from customers import pages as core_pages
 from customers import reports
-from customers.figures_cache import figures_cached
+from customers.figures_cache import period_figures, period_figures_get
 from customers.selectors import period_list
 
 from ..selectors import period_totals  # the one source of a period's totals
@@ -80,6 +80,16 @@ def _concentration_figures(c: dict) -> list[dict]:
     ]
 
 
+@period_figures("concentration")
+def _concentration_figures_of(period) -> tuple:
+    """The concentration table, the period's totals and the curves (what the page draws)."""
+    return (
+        reports.concentration_report(period=period.name),
+        period_totals(period=period),
+        reports.concentration_curves(period=period.name),
+    )
+
+
 @login_required
 @require_GET
 def concentration(request):
@@ -88,15 +98,7 @@ def concentration(request):
     context = {"periods": period_list(), "period": period}
     if period is None:
         return render(request, "accounting/concentration.html", context)
-    figures, context["totals"], curves = figures_cached(
-        "concentration",
-        lambda: (
-            reports.concentration_report(period=period.name),
-            period_totals(period=period),
-            reports.concentration_curves(period=period.name),
-        ),
-        key=(period.id,),
-    )
+    figures, context["totals"], curves = period_figures_get("concentration", period)
     table = _concentration_figures(figures)
     points = [
         {"customer_share": x, "revenue_share": r, "profit_share": p}

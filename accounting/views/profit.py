@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from config.export import table_response
 from config.money import to_decimal
 from config.roles import FINANCE, MANAGER, require_role
-from customers.figures_cache import figures_cached
+from customers.figures_cache import period_figures, period_figures_get
 from customers.models import Period
 from customers.policy import customer_scope_ids
 from customers.selectors import period_list
@@ -175,6 +175,11 @@ def _lossmaking_context(request, period: Period) -> dict:
     return {"period": period, "page": page}
 
 
+@period_figures("profit_overview")
+def _profit_overview(period: Period) -> dict:
+    return selectors.profit_overview(period=period)
+
+
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
@@ -192,7 +197,7 @@ def profit(request):
         columns = CUSTOMER_EXPORT_COLUMNS + [(f"pool_{p['id']}", p["name"]) for p in data["pools"]]
         rows = ({**r, "level": _level_label(r["level"])} for r in data["rows"])
         return table_response(rows=rows, columns=columns, filename=f"customer-profit-{period.name}", fmt=fmt)
-    overview = figures_cached("profit_overview", lambda: selectors.profit_overview(period=period), key=(period.id,))
+    overview = period_figures_get("profit_overview", period)
     levels = _level_rows(overview)
     if fmt and table == "levels":
         return table_response(

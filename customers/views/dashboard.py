@@ -10,8 +10,13 @@ from django.views.decorators.vary import vary_on_headers
 from config.roles import FINANCE, MANAGER, require_role
 
 from .. import reports, selectors
-from ..figures_cache import figures_cached
+from ..figures_cache import period_figures, period_figures_get
 from .levels import _chosen_period, _tiers, _wants_partial
+
+
+@period_figures("kpi_summary")
+def _kpi_summary(period):
+    return reports.kpi_summary(period=period.name)
 
 
 @login_required
@@ -22,7 +27,7 @@ def dashboard(request):
     period = _chosen_period(request)
     context = {"periods": selectors.period_list(), "period": period}
     if period is not None:
-        kpis = figures_cached("kpi_summary", lambda: reports.kpi_summary(period=period.name), key=(period.id,))
+        kpis = period_figures_get("kpi_summary", period)
         context.update(kpis=kpis, tiers=_tiers(kpis["levels"]))
     if _wants_partial(request) == "dashboard-figures":
         return render(request, "customers/dashboard.html#figures", context)

@@ -14,7 +14,7 @@ from config.roles import FINANCE, MANAGER, require_role
 from customers.policy import customer_scope_ids
 
 from .. import reports, selectors
-from ..figures_cache import figures_cached
+from ..figures_cache import period_figures, period_figures_get
 from ..models import Period
 from ..pyramid import ALL_LEVELS, MIGRATION_FROM
 from .customer_list import _row_dict
@@ -81,6 +81,11 @@ MIGRATION_COLUMNS = [
 ]
 
 
+@period_figures("migration_report")
+def _migration_report(period):
+    return reports.migration_report(period=period.name)
+
+
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
@@ -92,9 +97,7 @@ def migration(request):
     if period is None:
         return render(request, "customers/migration.html", context)
     try:
-        data = figures_cached(
-            "migration_report", lambda: reports.migration_report(period=period.name), key=(period.id,)
-        )
+        data = period_figures_get("migration_report", period)
     except reports.ReportError as exc:
         context["error"] = str(exc)
         return render(request, "customers/migration.html", context)

@@ -17,7 +17,7 @@ from config.export import table_response
 from config.roles import FINANCE, MANAGER, has_role, require_role
 
 from .. import reports, selectors
-from ..figures_cache import figures_cached
+from ..figures_cache import period_figures, period_figures_get
 from ..models import PyramidSchemeKind
 from ..services import pyramid_settings_update
 from .levels import (
@@ -104,6 +104,11 @@ PYRAMID_COLUMNS = [
 ]
 
 
+@period_figures("pyramid_report")
+def _pyramid_report(period):
+    return reports.pyramid_report(period=period.name)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
@@ -114,7 +119,7 @@ def pyramid_page(request):
     period = _chosen_period(request)
     context = {"periods": selectors.period_list(), "period": period, **_scheme_form_context(request)}
     if period is not None:
-        report = figures_cached("pyramid_report", lambda: reports.pyramid_report(period=period.name), key=(period.id,))
+        report = period_figures_get("pyramid_report", period)
         rows = _pyramid_rows(report)
         if fmt := _export_format(request):
             return table_response(rows=rows, columns=PYRAMID_COLUMNS, filename=f"pyramid-{period.name}", fmt=fmt)

@@ -12,7 +12,7 @@ from config.export import table_response
 from config.roles import FINANCE, MANAGER, require_role
 
 from .. import reports, selectors
-from ..figures_cache import figures_cached
+from ..figures_cache import figures_cached, period_figures, period_figures_get
 from .levels import _chart, _chosen_period, _export_format, _pct_axis, _query, level_labels
 
 RETENTION_HISTORY_COLUMNS = [
@@ -38,6 +38,11 @@ def _pct_or_none(value) -> float | None:
     return None if value is None else round(value * 100, 1)
 
 
+@period_figures("retention_report")
+def _retention_report(period):
+    return reports.retention_report(period=period.name)
+
+
 @login_required
 @require_GET
 def retention(request):
@@ -48,7 +53,7 @@ def retention(request):
     if period is None:
         return render(request, "customers/retention.html", context)
     history = figures_cached("retention_history", reports.retention_history)
-    current = figures_cached("retention_report", lambda: reports.retention_report(period=period.name), key=(period.id,))
+    current = period_figures_get("retention_report", period)
     labels = level_labels()
     by_level = [{"period": current["period"], "label": labels[r["level"]], **r} for r in current["by_level"]]
     if fmt := _export_format(request):

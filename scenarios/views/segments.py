@@ -18,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounting.selectors import period_totals
 from config.export import table_response
 from config.roles import FINANCE, MANAGER, has_role, require_role
-from customers.figures_cache import figures_cached
+from customers.figures_cache import period_figures, period_figures_get
 from customers.models import Level, Period
 from customers.policy import customer_scope_ids
 from customers.selectors import period_list
@@ -150,9 +150,11 @@ def _quadrants(rows: list[dict], period: Period, current: str | None) -> tuple[l
     return cards[:4], cards[4]
 
 
+@period_figures("segments")
 def _segment_figures(period: Period) -> dict:
     """The segment overview without its per-customer frame, the scatter drawn from it and the
-    period's totals: what the page shows, cached until the figures change (``figures_cached``)."""
+    period's totals: what the page shows, cached until the figures change and built ahead at stage
+    time (``period_figures``)."""
     overview = selectors.segment_overview(period=period)
     chart_json, at_edge = _scatter_json(overview)
     measured = int(overview["frame"]["product_value"].notna().sum())
@@ -168,6 +170,7 @@ def _segment_figures(period: Period) -> dict:
     }
 
 
+@period_figures("value_explanation")
 def _explanation_context(period: Period) -> dict:
     ex = selectors.value_explanation(period=period)
     labels = {**{k: str(v) for k, v in Level.choices}}
@@ -270,7 +273,7 @@ def segments(request):
         context["segment_strategy"] = reports.segment_strategy(segment)
         if target == "segment-customers":
             return render(request, "scenarios/segments.html#segment_customers", context)
-    figures = figures_cached("segments", lambda: _segment_figures(period), key=(period.id,))
+    figures = period_figures_get("segments", period)
     overview = figures["overview"]
     rows = [{**r, "colour": SEGMENT_COLOURS[r["segment"]]} for r in reports.segment_rows(overview["summary"])]
     if fmt:
@@ -288,7 +291,7 @@ def segments(request):
     )
     if target == "segment-figures":
         return render(request, "scenarios/segments.html#figures", context)
-    context.update(figures_cached("value_explanation", lambda: _explanation_context(period), key=(period.id,)))
+    context.update(period_figures_get("value_explanation", period))
     return render(request, "scenarios/segments.html", context)
 
 

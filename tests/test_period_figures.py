@@ -1,0 +1,105 @@
+"""Period figures written at stage time (issue 17): the value stage's task builds every page's
+period figures ahead, a page then reads them without computing, and while a recompute of the
+period is under way a page shows the last figures built instead of recomputing on the request."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from customers import figures_cache
+from customers.models import Computation
+from scenarios import tasks as scenario_tasks
+
+PAGES = {
+    "kpi_summary": "customers:dashboard",
+    "pyramid_report": "customers:pyramid",
+    "migration_report": "customers:migration",
+    "retention_report": "customers:retention",
+    "profit_overview": "accounting:profit",
+    "concentration": "accounting:concentration",
+    "segments": "scenarios:segments",
+    "value_explanation": "scenarios:segments",
+}
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Every registered period figure, counting its builds per name."""
+    calls: dict[str, int] = {}
+    for name, compute in list(figures_cache.PERIOD_FIGURES.items()):
+
+        def counting(period, _name=name, _compute=compute):
+            calls[_name] = calls.get(_name, 0) + 1
+            return _compute(period)
+
+        monkeypatch.setitem(figures_cache.PERIOD_FIGURES, name, counting)
+    return calls
+
+
+def _recomputed(period) -> None:
+    """As a stage run leaves it: a new ``computed_at`` (the stored figures changed)."""
+    Computation.objects.filter(period=period, stage="pyramid").update(computed_at=timezone.now())
+
+
+def test_every_page_with_period_figures_is_registered():
+    assert set(figures_cache.PERIOD_FIGURES) == set(PAGES)
+
+
+def test_warm_builds_every_figure_in_every_language_and_the_pages_then_build_none(
+    small_dataset, client, finance_user, counted
+):
+    period = small_dataset[2025]
+    built = figures_cache.period_figures_warm(period_id=period.pk)
+    assert sorted(built) == sorted(f"{name}:{lang}" for name in PAGES for lang in ("nl", "en"))
+    assert counted == dict.fromkeys(PAGES, 2)
+    assert figures_cache.period_figures_warm(period_id=period.pk) == []  # already built: nothing again
+    client.force_login(finance_user)
+    for url in sorted(set(PAGES.values())):
+        assert client.get(reverse(url), {"period": period.name}).status_code == 200
+    assert counted == dict.fromkeys(PAGES, 2), "a page computed figures the warm had built"
+
+
+def test_the_value_task_warms_only_with_a_broker(small_dataset, settings, counted, monkeypatch):
+    period = small_dataset[2025]
+    sent = []
+    monkeypatch.setattr(scenario_tasks.warm_period_figures, "delay", lambda period_id: sent.append(period_id))
+    Computation.objects.filter(period=period, stage="value").update(requested=F("requested") + 1)
+    scenario_tasks.recompute_value(period.pk)
+    assert sent == []  # eager (no broker): the pages build their figures when asked
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    Computation.objects.filter(period=period, stage="value").update(requested=F("requested") + 1)
+    scenario_tasks.recompute_value(period.pk)
+    assert sent == [period.pk]
+    scenario_tasks.recompute_value(period.pk)  # nothing dirty: no run, no warm
+    assert sent == [period.pk]
+
+
+def test_a_request_alone_keeps_the_figures_and_a_recompute_renews_them(small_dataset, counted):
+    period = small_dataset[2025]
+    first = figures_cache.period_figures_get("kpi_summary", period)
+    Computation.objects.filter(period=period).update(requested=F("requested") + 1)
+    assert figures_cache.period_figures_get("kpi_summary", period) == first
+    assert counted["kpi_summary"] == 1  # a requested recompute changes no stored figure yet
+    Computation.objects.filter(period=period).update(computed=F("requested"))
+    _recomputed(period)
+    figures_cache.period_figures_get("kpi_summary", period)
+    assert counted["kpi_summary"] == 2
+
+
+def test_while_a_recompute_is_under_way_the_last_figures_are_shown(small_dataset, counted):
+    period = small_dataset[2025]
+    figures_cache.period_figures_get("pyramid_report", period)
+    # The pyramid has been stored again and profit is still to do: the page shows the last figures.
+    _recomputed(period)
+    Computation.objects.filter(period=period, stage="profit").update(requested=F("requested") + 1)
+    figures_cache.period_figures_get("pyramid_report", period)
+    assert counted["pyramid_report"] == 1
+    # Another period's recompute does not count: this one is current, so its figures are rebuilt.
+    Computation.objects.filter(period=period).update(computed=F("requested"))
+    other = small_dataset[2024]
+    Computation.objects.filter(period=other, stage="profit").update(requested=F("requested") + 1)
+    figures_cache.period_figures_get("pyramid_report", period)
+    assert counted["pyramid_report"] == 2
