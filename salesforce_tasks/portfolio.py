@@ -230,8 +230,9 @@ def service_flags(
     optionally clv_cents.
 
     - over_served: visit_minutes > ``visit_minutes_factor`` (default 2) × the median
-      visit_minutes of the customers of the same level in ``df``, and
-      profit_cents <= ``low_profit_cents`` (default 0: loss-making or break-even).
+      visit_minutes of the customers of the same level in ``df`` (of its visited customers
+      when that median is 0), and profit_cents <= ``low_profit_cents`` (default 0:
+      loss-making or break-even).
     - under_served: the customer matters (its level is in ``under_served_levels``, default
       top and big, or its clv_cents >= ``high_clv_cents``, default the median clv_cents of
       ``df`` as in DOMAIN.md section 7) and it had no visit in the last
@@ -256,6 +257,10 @@ def service_flags(
     level = df["level"].astype("string")
 
     median = minutes.groupby(level).transform("median")
+    # Where most customers of a level had no visit, its median is 0 and "more than 2x 0" would flag
+    # every visited customer: the norm is then the median of the level's visited customers.
+    visited_median = minutes.where(minutes > 0).groupby(level).transform("median")
+    median = median.where(median > 0, visited_median)
     over = (minutes > visit_minutes_factor * median) & (profit <= low_profit_cents)
 
     in_levels = level.isin(under_served_levels).fillna(False).astype(bool)

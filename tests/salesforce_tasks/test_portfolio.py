@@ -317,6 +317,35 @@ def test_visit_plan_norms_override_the_defaults():
 # --- service_flags ---------------------------------------------------------------------------
 
 
+def test_over_served_norm_is_the_visited_median_where_most_of_a_level_had_no_visit():
+    """Four of five small customers were never visited: the level's median is 0, so the norm is the
+    median of the visited ones (100 min), not "more than 2x the median of 0"."""
+    df = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4, 5, 6, 7],
+            "level": ["small"] * 5 + ["big"] * 2,
+            "visit_minutes": [100, 0, 0, 0, 0, 0, 0],
+            "profit_cents": [-500] * 7,
+            "last_visit": [pd.NaT] * 7,
+        }
+    )
+    flags = service_flags(df, today=date(2024, 6, 1))
+    assert not flags["over_served"].any()
+    assert flags["median_minutes"].tolist()[:5] == [100.0] * 5
+    # Seven small customers, three visited (100, 300, 100 min): the level's median is 0, the visited
+    # median 100, so 300 min is more than twice the norm.
+    df["level"] = ["small"] * 7
+    df["visit_minutes"] = [100, 300, 100, 0, 0, 0, 0]
+    flags = service_flags(df, today=date(2024, 6, 1))
+    assert flags["over_served"].tolist() == [False, True, False, False, False, False, False]
+    assert "more than 2× the median of 100 for small customers" in flags["reason"][1]
+    df["level"] = ["small"] * 5 + ["big"] * 2
+    df["visit_minutes"] = [100, 300, 100, 0, 0, 0, 0]
+    flags = service_flags(df, today=date(2024, 6, 1))
+    # A level nobody visited flags nobody.
+    assert not flags.loc[flags["customer_id"].isin([6, 7]), "over_served"].any()
+
+
 def test_service_flags():
     df = pd.DataFrame(
         {
