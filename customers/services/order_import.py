@@ -273,10 +273,16 @@ def _orders_import_staged(*, path: str | Path, scope: policy.ImportScope, progre
     start_month = selectors.pyramid_settings_get().fiscal_year_start_month
     closed = closed_period_names()
     result = ImportResult("orders")
+    products: dict[str, str] = {}  # product -> its group, from its first row outside closed periods
     with transaction.atomic(), connection.cursor() as cur:
         staging.stage_create(cur)
         for chunk in read_chunks(path, ORDER_LAYOUT):
-            staging.stage_chunk(cur, _staged_frame(_order_rows_checked(chunk, errors, customers), start_month))
+            frame = _staged_frame(_order_rows_checked(chunk, errors, customers), start_month)
+            staging.stage_chunk(cur, frame)
+            named = frame[(frame["product"] != "") & frame["fy"].notna() & ~frame["fy"].isin(closed)]
+            first = named.drop_duplicates("product")
+            for product, group in zip(first["product"].tolist(), first["product_group"].tolist(), strict=True):
+                products.setdefault(product, group)
             result.rows += len(chunk)
         staging.stage_number_lines(cur)
         if progress:
@@ -290,7 +296,7 @@ def _orders_import_staged(*, path: str | Path, scope: policy.ImportScope, progre
         )
         errors.raise_if_any()
         period_ids = periods_for_write(names=staging.staged_period_names(cur, closed))
-        _products_ensure(staging.staged_products(cur, closed))
+        _products_ensure(pd.DataFrame({"product": list(products), "product_group": list(products.values())}))
         if progress:
             progress(50)
         staging.staged_merge(cur, period_ids=period_ids, closed=closed)

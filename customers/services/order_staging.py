@@ -5,11 +5,13 @@ dates, amounts), then COPYs the chunk into a temporary table here. What needs th
 done by the database, in the import's transaction, whatever the file's size (Python holds one
 chunk): the line number of a row within its order, the rows of an order with another customer or
 date than its first row, orders of another team's customer, rows that would add, change or delete
-something in a closed period. Then one ``INSERT ... SELECT ... ON CONFLICT ... DO UPDATE ... WHERE
-(...) IS DISTINCT FROM (...)`` for the orders and one for the lines, and one ``DELETE`` of the lines
-an order no longer has. Every order those statements wrote goes into a temporary table too, so the
-counts (created, updated, unchanged) and the (period, customer) pairs whose facts change are
-exact: a re-import of the same file writes no row and reports every order unchanged.
+something in a closed period. Then the merge: new orders and their lines are plain ``INSERT ...
+SELECT``s (no conflict handling to pay for a million rows that cannot conflict); stored orders and
+lines are ``UPDATE``d only where ``(...) IS DISTINCT FROM (...)``, a stored order's new lines
+inserted, and one ``DELETE`` removes the lines an order no longer has. Every order those statements
+wrote goes into a temporary table too, so the counts (created, updated, unchanged) and the (period,
+customer) pairs whose facts change are exact: a re-import of the same file writes no row (not even
+a row lock) and reports every order unchanged.
 
 The temporary tables live until the transaction ends (``ON COMMIT DROP``) and are dropped at the
 end of a successful import (an import inside a test's transaction may run twice).
@@ -27,6 +29,11 @@ from config.intake import MAX_REPORTED_ERRORS, ErrorList
 from ..models import Order, OrderLine, Period, Product
 
 ROWS, LINES, ORDERS, CHANGED = "kw_import_rows", "kw_import_lines", "kw_import_orders", "kw_import_changed"
+LINE_CHANGES = "kw_import_line_changes"
+#: The stored line's columns the import writes: its key, then its values.
+LINE_VALUES = ("amount", "cost", "quantity", "product_id", "customer_id", "period_id")
+LINE_COLUMNS = ("order_id", "line_no", *LINE_VALUES)
+WORK_MEM = "256MB"
 
 #: The staged columns, in COPY order: one per file row, already checked on its own.
 STAGED = (
@@ -57,7 +64,10 @@ def _tables() -> dict[str, str]:
 
 
 def stage_create(cursor) -> None:
-    cursor.execute(f"DROP TABLE IF EXISTS {ROWS}, {LINES}, {ORDERS}, {CHANGED}")
+    """The staging table; and memory for the import's sorts and hashes (numbering a million rows, the
+    merge's joins), for this transaction only, so they do not spill to disk."""
+    cursor.execute("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
+    cursor.execute(f"DROP TABLE IF EXISTS {ROWS}, {LINES}, {ORDERS}, {CHANGED}, {LINE_CHANGES}")
     columns = ", ".join(f"{name} {kind}" for name, kind in STAGED)
     cursor.execute(f"CREATE TEMP TABLE {ROWS} ({columns}) ON COMMIT DROP")
 
@@ -80,8 +90,8 @@ def stage_number_lines(cursor) -> None:
         f"""CREATE TEMP TABLE {LINES} ON COMMIT DROP AS
         SELECT r.*, row_number() OVER w AS line_no,
                first_value(customer_ext) OVER w AS first_customer, first_value(date) OVER w AS first_date,
-               count(*) OVER (PARTITION BY order_id) AS n_lines
-        FROM {ROWS} r WINDOW w AS (PARTITION BY order_id ORDER BY row)"""
+               count(*) OVER (PARTITION BY order_id COLLATE "C") AS n_lines
+        FROM {ROWS} r WINDOW w AS (PARTITION BY order_id COLLATE "C" ORDER BY row)"""
     )
     cursor.execute(f"DROP TABLE {ROWS}")
     cursor.execute(
@@ -183,55 +193,71 @@ def staged_period_names(cursor, closed: set[int]) -> set[int]:
     return {int(name) for (name,) in cursor.fetchall()}
 
 
-def staged_products(cursor, closed: set[int]) -> pd.DataFrame:
-    """``product, product_group`` of the rows to write: each product once, its first row's group."""
-    cursor.execute(
-        f"""SELECT DISTINCT ON (product) product, product_group FROM {LINES}
-        WHERE product <> '' AND NOT (fy = ANY(%s)) ORDER BY product, row""",
-        [sorted(closed)],
-    )
-    return pd.DataFrame(cursor.fetchall(), columns=["product", "product_group"])
-
-
 def staged_merge(cursor, *, period_ids: dict[int, int], closed: set[int]) -> None:
-    """Upsert the orders, then the lines, then delete the lines an order no longer has; every order
+    """Write the orders, then the lines, then delete the lines an order no longer has; every order
     a statement wrote lands in the temporary table of changed orders. Rows in a closed period
-    write nothing (they passed the checks because they equal what is stored)."""
+    write nothing (they passed the checks because they equal what is stored).
+
+    New orders and their lines are plain INSERTs (nothing stored can conflict: a concurrent writer
+    of the same new order makes one of the two fail on the unique key, not merge); stored orders
+    and lines are UPDATEd where a value differs, so a re-import writes no row."""
     t = _tables()
+    closed_list = sorted(closed)
     cursor.execute(f"CREATE TEMP TABLE {CHANGED} (order_id bigint PRIMARY KEY) ON COMMIT DROP")
+    periods = "unnest(%s::integer[], %s::bigint[]) AS per (name, id)"
     names, ids = list(period_ids), [period_ids[n] for n in period_ids]
     cursor.execute(
         f"""WITH up AS (
-            INSERT INTO {t["orders_t"]} AS t (external_id, customer_id, date, period_id)
-            SELECT k.order_id, k.customer_id, k.date, per.id
-            FROM {ORDERS} k JOIN unnest(%s::integer[], %s::bigint[]) AS per (name, id) ON per.name = k.fy
-            ORDER BY k.first_row
-            ON CONFLICT (external_id) DO UPDATE
-            SET customer_id = excluded.customer_id, date = excluded.date, period_id = excluded.period_id
-            WHERE (t.customer_id, t.date, t.period_id)
-                  IS DISTINCT FROM (excluded.customer_id, excluded.date, excluded.period_id)
-            RETURNING t.id)
-        INSERT INTO {CHANGED} SELECT id FROM up ON CONFLICT DO NOTHING""",
+            UPDATE {t["orders_t"]} o SET customer_id = k.customer_id, date = k.date, period_id = per.id
+            FROM {ORDERS} k JOIN {periods} ON per.name = k.fy
+            WHERE o.id = k.stored_id
+            AND (o.customer_id, o.date, o.period_id) IS DISTINCT FROM (k.customer_id, k.date, per.id)
+            RETURNING o.id)
+        INSERT INTO {CHANGED} SELECT id FROM up""",
         [names, ids],
     )
-    update = ["amount", "cost", "quantity", "product_id", "customer_id", "period_id"]
     cursor.execute(
         f"""WITH up AS (
-            INSERT INTO {t["lines_t"]} AS t (order_id, line_no, {", ".join(update)})
-            SELECT o.id, s.line_no, s.amount_cents / 100.0, s.cost_cents / 100.0, round(s.quantity::numeric, 3),
-                   pr.id, s.customer_id, o.period_id
-            FROM {LINES} s JOIN {t["orders_t"]} o ON o.external_id = s.order_id
-            LEFT JOIN {t["products_t"]} pr ON pr.code = s.product AND s.product <> ''
-            WHERE NOT (s.fy = ANY(%s))
-            ORDER BY s.row
-            ON CONFLICT (order_id, line_no) DO UPDATE
-            SET {", ".join(f"{c} = excluded.{c}" for c in update)}
-            WHERE ({", ".join(f"t.{c}" for c in update)})
-                  IS DISTINCT FROM ({", ".join(f"excluded.{c}" for c in update)})
-            RETURNING t.order_id)
-        INSERT INTO {CHANGED} SELECT DISTINCT order_id FROM up ON CONFLICT DO NOTHING""",
-        [sorted(closed)],
+            INSERT INTO {t["orders_t"]} (external_id, customer_id, date, period_id)
+            SELECT k.order_id, k.customer_id, k.date, per.id
+            FROM {ORDERS} k JOIN {periods} ON per.name = k.fy
+            WHERE k.stored_id IS NULL ORDER BY k.first_row
+            RETURNING id)
+        INSERT INTO {CHANGED} SELECT id FROM up""",
+        [names, ids],
     )
+    # The lines as they will be stored (closed periods left out), with their file row.
+    values = f"""SELECT s.row, o.id AS order_id, s.line_no, s.amount_cents / 100.0 AS amount,
+               s.cost_cents / 100.0 AS cost, round(s.quantity::numeric, 3) AS quantity, pr.id AS product_id,
+               s.customer_id, o.period_id
+        FROM {LINES} s JOIN {ORDERS} k USING (order_id) JOIN {t["orders_t"]} o ON o.external_id = k.order_id
+        LEFT JOIN {t["products_t"]} pr ON pr.code = s.product AND s.product <> ''
+        WHERE NOT (s.fy = ANY(%s))"""
+    names = ", ".join(LINE_COLUMNS)
+    cursor.execute(
+        f"""INSERT INTO {t["lines_t"]} ({names})
+        SELECT {names} FROM ({values} AND k.stored_id IS NULL) v ORDER BY v.row""",
+        [closed_list],
+    )
+    # The lines of stored orders that are new or differ from the stored line: kept apart, then an
+    # UPDATE of those stored and an INSERT of the others.
+    differs = " OR ".join(f"l.{c} IS DISTINCT FROM v.{c}" for c in LINE_VALUES)
+    cursor.execute(
+        f"""CREATE TEMP TABLE {LINE_CHANGES} ON COMMIT DROP AS
+        SELECT v.*, l.id AS line_id FROM ({values} AND k.stored_id IS NOT NULL) v
+        LEFT JOIN {t["lines_t"]} l ON l.order_id = v.order_id AND l.line_no = v.line_no
+        WHERE l.id IS NULL OR {differs}""",
+        [closed_list],
+    )
+    cursor.execute(
+        f"""UPDATE {t["lines_t"]} l SET {", ".join(f"{c} = v.{c}" for c in LINE_VALUES)}
+        FROM {LINE_CHANGES} v WHERE l.id = v.line_id"""
+    )
+    cursor.execute(
+        f"""INSERT INTO {t["lines_t"]} ({names})
+        SELECT {names} FROM {LINE_CHANGES} WHERE line_id IS NULL ORDER BY row"""
+    )
+    cursor.execute(f"INSERT INTO {CHANGED} SELECT DISTINCT order_id FROM {LINE_CHANGES} ON CONFLICT DO NOTHING")
     cursor.execute(
         f"""WITH gone AS (
             DELETE FROM {t["lines_t"]} l USING {ORDERS} k
@@ -268,4 +294,4 @@ def staged_outcome(cursor, closed: set[int]) -> tuple[int, int, int, set[int], s
 
 
 def stage_drop(cursor) -> None:
-    cursor.execute(f"DROP TABLE IF EXISTS {ROWS}, {LINES}, {ORDERS}, {CHANGED}")
+    cursor.execute(f"DROP TABLE IF EXISTS {ROWS}, {LINES}, {ORDERS}, {CHANGED}, {LINE_CHANGES}")

@@ -117,3 +117,30 @@ def test_an_order_moving_to_another_customer_and_period_is_updated(customers, tw
     order = Order.objects.get(external_id="A2")
     assert (order.customer.external_id, order.period.name) == ("C1", 2024)
     assert set(order.lines.values_list("customer__external_id", "period__name")) == {("C1", 2024)}
+
+
+def test_a_stored_order_gaining_a_line_beside_a_new_order(customers, two_row_chunks, tmp_path):
+    """A re-import that adds a line to a stored order (inserted beside its stored lines), changes
+    another stored line and brings a new order: each is written, and counted once."""
+    _orders(tmp_path, GOOD)
+    more = (
+        GOOD.replace("A1,C1,2025-03-01,200,50,2,P2,G1", "A1,C1,2025-03-01,250,50,2,P2,G1")
+        + "A2,C2,2025-03-02,7,1,2,P4,G2\n"  # A2's second line
+        + "A4,C1,2025-05-01,1,0,1,,\n"  # a new order
+    )
+    result = _orders(tmp_path, more).as_dict()
+    assert (result["rows"], result["created"], result["updated"], result["unchanged"]) == (8, 1, 2, 1)
+    assert _lines() == [
+        ("A1", 1, "100.00", "1.000", "P1"),
+        ("A1", 2, "250.00", "2.000", "P2"),
+        ("A1", 3, "300.00", "3.000", ""),
+        ("A2", 1, "10.50", "1.000", "P1"),
+        ("A2", 2, "7.00", "2.000", "P4"),
+        ("A3", 1, "-20.00", "1.000", "P3"),
+        ("A3", 2, "5.00", "1.000", "P1"),
+        ("A4", 1, "1.00", "1.000", ""),
+    ]
+    assert set(OrderLine.objects.filter(order__external_id="A2").values_list("customer_id", "period_id")) == set(
+        Order.objects.filter(external_id="A2").values_list("customer_id", "period_id")
+    )
+    assert _orders(tmp_path, more).as_dict()["unchanged"] == 4
