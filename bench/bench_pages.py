@@ -222,6 +222,44 @@ def login(role: str):
     return client
 
 
+def after_recompute(period, roles: list[str], args) -> None:
+    """The first view of every page after each recompute, with the period figures built ahead as the
+    value task does (``period_figures_warm``, timed apart: it runs in a worker, not in the request)."""
+    from django.utils import timezone
+
+    from customers.figures_cache import period_figures_warm
+    from customers.models import Computation
+    from tests.role_pages import pages_of
+
+    clients = {role: login(role) for role in roles}
+    paths = {role: pages_of(client) for role, client in clients.items()}
+    if args.only:
+        paths = {role: [p for p in ps if p.startswith(tuple(args.only))] for role, ps in paths.items()}
+    warm_times: list[float] = []
+    times: dict[tuple[str, str], list[float]] = {}
+    for _ in range(args.runs):
+        Computation.objects.filter(period=period, stage="value").update(computed_at=timezone.now())
+        started = time.perf_counter()
+        period_figures_warm(period_id=period.id)
+        warm_times.append(time.perf_counter() - started)
+        for role, client in clients.items():
+            for path in paths[role]:
+                started = time.perf_counter()
+                client.get(path)
+                times.setdefault((path, role), []).append(time.perf_counter() - started)
+    print(
+        f"  the value task's warm of the period figures: p50 {c.median(warm_times):.2f} s, "
+        f"runs {', '.join(f'{t:.2f}' for t in warm_times)}",
+        flush=True,
+    )
+    rows = [
+        (path, role, f"{c.median(ts) * 1000:.0f}", f"{c.percentile(ts, 95) * 1000:.0f}")
+        for (path, role), ts in times.items()
+    ]
+    rows.sort(key=lambda r: -float(r[3]))
+    print(c.fmt_table(rows, ("first view after a recompute", "role", "p50 ms", "p95 ms")))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
@@ -235,6 +273,12 @@ def main() -> None:
     parser.add_argument("--profile", help="cProfile one request of this path (as --role's first role) and stop")
     parser.add_argument(
         "--no-cache", action="store_true", help="a dummy cache: every request computes its figures (the 'before')"
+    )
+    parser.add_argument(
+        "--after-recompute",
+        action="store_true",
+        help="each run: a recompute (new version), the value task's warm of the period figures (timed), "
+        "then the first view of every page",
     )
     parser.add_argument("--fresh", action="store_true", help="rebuild the database even if it is there")
     args = parser.parse_args()
@@ -290,6 +334,9 @@ def main() -> None:
         p50, p95 = c.median(times), c.percentile(times, 95)
         rows.append((label, "", f"{p50 * 1000:.1f}", f"{p95 * 1000:.1f}", 1, ""))
         print(f"  {label:69} p50 {p50 * 1000:7.1f} ms  p95 {p95 * 1000:7.1f} ms", flush=True)
+    if args.after_recompute:
+        after_recompute(period, roles, args)
+        return
     for role in [] if args.exports_only else roles:
         client = login(role)
         paths = pages_of(client)  # also the warm-up: every page once

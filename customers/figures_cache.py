@@ -42,6 +42,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import translation
 
+from config.snapshot import snapshot_reads
+
 from .models import Computation, Customer, Period, PortfolioAssignment, RepPair, SalesRep, Team
 
 T = TypeVar("T")
@@ -86,7 +88,8 @@ def figures_cached(name: str, compute: Callable[[], T], *, key: tuple = ()) -> T
     cache_key = _cache_key(name, key)
     value = cache.get(cache_key)
     if value is None:
-        value = compute()
+        with snapshot_reads():  # a frame the figures read twice is read once
+            value = compute()
         cache.set(cache_key, value, timeout=TIMEOUT)
     return value
 
@@ -122,7 +125,8 @@ def period_figures_get(name: str, period: Period):
         latest = cache.get(_latest_key(name, period.id))
         if latest is not None:
             return latest
-    value = PERIOD_FIGURES[name](period)
+    with snapshot_reads():
+        value = PERIOD_FIGURES[name](period)
     _period_figures_store(name, period.id, version, value)
     return value
 
@@ -142,7 +146,7 @@ def period_figures_warm(*, period_id: int) -> list[str]:
         return []
     built = []
     snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
-    with transaction.atomic():
+    with transaction.atomic(), snapshot_reads():  # one snapshot: each whole-period frame read once
         if snapshot:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

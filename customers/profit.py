@@ -13,12 +13,14 @@ import pandas as pd
 from django.db.models import F
 
 from config.money import cents_sql
+from config.snapshot import read_once
 
 from .models import CustomerProfit, Period, PeriodCosts
 from .pyramid import LEVELS_ACTIVE
 from .selectors import customer_period_frame
 
 
+@read_once
 def customer_profit_frame(*, period: Period) -> pd.DataFrame:
     """customer_id, level, revenue_cents, gross_margin_cents, allocated_cents, financing_cents, profit_cents, ..."""
     cols = [
@@ -51,6 +53,7 @@ def customer_profit_frame(*, period: Period) -> pd.DataFrame:
     return frame.astype({c: "int64" for c in cols if c != "level"})
 
 
+@read_once
 def stored_with_profit(period: Period, fields: tuple[str, ...] = ()) -> pd.DataFrame:
     """The stored pyramid of the period joined with accounting's profit figures (if computed)."""
     frame = customer_period_frame(period=period, fields=fields)

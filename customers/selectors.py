@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from config.money import cents_sql
+from config.snapshot import read_once
 
 from . import pyramid
 from .facts import ORDER_FACTS
@@ -140,6 +141,7 @@ def customers_known(*, period: Period) -> pd.DataFrame:
     return pd.DataFrame.from_records(list(rows), columns=["customer_id", "external_id", "status"])
 
 
+@read_once
 def customer_period_frame(*, period: Period, fields: tuple[str, ...] = ()) -> pd.DataFrame:
     """The stored pyramid of a period: customer_id, external_id, name, level, rank,
     revenue_cents, gross_margin_cents, orders, order_lines, existing (+ extra customer fields)."""

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from config.money import as_float_euros, cents_sql
+from config.snapshot import read_once
 from customers.models import CustomerPeriod, Period
 
 from . import projection, valuation
@@ -61,6 +62,7 @@ def survey_frame(*, up_to: Period | None = None) -> pd.DataFrame:
     return frame
 
 
+@read_once
 def customer_value_frame(*, period: Period) -> pd.DataFrame:
     rows = CustomerValue.objects.filter(period=period).values_list(
         "customer_id", cents_sql(F("clv")), "method", "product_value", "segment"
@@ -88,6 +90,7 @@ SEGMENT_FRAME_COLUMNS = [
 ]
 
 
+@read_once
 def period_segment_frame(*, period: Period) -> pd.DataFrame:
     """Every customer with stored values in the period: ``SEGMENT_FRAME_COLUMNS`` (3 queries).
 

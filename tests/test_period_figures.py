@@ -18,6 +18,7 @@ PAGES = {
     "pyramid_report": "customers:pyramid",
     "migration_report": "customers:migration",
     "retention_report": "customers:retention",
+    "retention_history": "customers:retention",
     "profit_overview": "accounting:profit",
     "concentration": "accounting:concentration",
     "segments": "scenarios:segments",

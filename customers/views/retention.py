@@ -12,7 +12,7 @@ from config.export import table_response
 from config.roles import FINANCE, MANAGER, require_role
 
 from .. import reports, selectors
-from ..figures_cache import figures_cached, period_figures, period_figures_get
+from ..figures_cache import period_figures, period_figures_get
 from .levels import _chart, _chosen_period, _export_format, _pct_axis, _query, level_labels
 
 RETENTION_HISTORY_COLUMNS = [
@@ -43,6 +43,12 @@ def _retention_report(period):
     return reports.retention_report(period=period.name)
 
 
+@period_figures("retention_history")
+def _retention_history(period):
+    """Every period's retention (the page's history table: the same whichever period is chosen)."""
+    return reports.retention_history()
+
+
 @login_required
 @require_GET
 def retention(request):
@@ -52,7 +58,7 @@ def retention(request):
     context = {"periods": periods[1:], "period": period}
     if period is None:
         return render(request, "customers/retention.html", context)
-    history = figures_cached("retention_history", reports.retention_history)
+    history = period_figures_get("retention_history", period)
     current = period_figures_get("retention_report", period)
     labels = level_labels()
     by_level = [{"period": current["period"], "label": labels[r["level"]], **r} for r in current["by_level"]]
