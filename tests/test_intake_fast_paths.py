@@ -47,3 +47,38 @@ def test_a_column_is_stripped_as_str_strip_strips_it(values):
     with_nul = intake._strip_column(df, "c")
     assert df["c"].tolist() == [v.strip() for v in values]
     assert with_nul == any("\x00" in v for v in values)
+
+
+@pytest.mark.parametrize(
+    ("text", "fine"),
+    [
+        ("a,b,c\n1,2,3\n4,5,6\n", True),
+        ("a,b,c\n1,2,3\n4,5,6", True),  # no newline after the last row
+        ("a,b,c\n", True),
+        ("a,b,c\n1,2,3\n4,5\n", False),  # a short row: the csv module names it
+        ("a,b,c\n1,2,3,4\n", False),
+        ('a,b,c\n1,"2,5",3\n', False),  # quotes: the csv module reads them
+        ("a,b,c\r\n1,2,3\r\n", False),
+        ("a,b,c\n1,2,3\n\n", False),  # a blank line
+        ("a,b,c\n1,\x00,3\n", False),
+        ("a,b,c\n1,xxxxxxxxxxx,3\n", False),  # a field longer than the limit (10)
+        ("a,b,c\n" + "1,2,3\n" * 6, False),  # more rows than the limit (5)
+    ],
+)
+def test_the_fast_row_check_passes_only_what_the_csv_module_passes(tmp_path, text, fine):
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode())
+    assert intake._csv_rows_plainly_fine(path, ",", 3, 5, 10) is fine
+
+
+def test_the_fast_row_check_reads_rows_across_blocks(tmp_path, monkeypatch):
+    monkeypatch.setattr(intake, "_BLOCK_BYTES", 7)
+    path = tmp_path / "f.csv"
+    path.write_bytes(("a;b\n" + "".join(f"{i};x{i}\n" for i in range(50))).encode())
+    assert intake._csv_rows_plainly_fine(path, ";", 2, 50, 10)
+    assert not intake._csv_rows_plainly_fine(path, ";", 2, 49, 10)
+    path.write_bytes(("a;b\n" + "".join(f"{i};x{i}\n" for i in range(50)) + "1;2;3\n").encode())
+    assert not intake._csv_rows_plainly_fine(path, ";", 2, 100, 10)
+    with pytest.raises(intake.ImportFailed) as failed:
+        list(intake.read_chunks(path, intake.Layout(("a", "b"))))
+    assert [(e.row, "3 fields" in e.reason) for e in failed.value.errors] == [(52, True)]

@@ -315,7 +315,8 @@ def _orders_import_staged(*, path: str | Path, scope: policy.ImportScope, progre
 
 
 def _staged_frame(chunk: pd.DataFrame, start_month: int) -> pd.DataFrame:
-    """A checked chunk in the columns of ``order_staging.STAGED`` (NA where a value is bad)."""
+    """A checked chunk in the columns of ``order_staging.STAGED`` and ``product_group`` (NA where a value
+    is bad)."""
     date = chunk["date_parsed"]
     fy = date.dt.year - (date.dt.month < start_month).astype("int64")
     return pd.DataFrame(

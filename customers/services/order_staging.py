@@ -48,7 +48,6 @@ STAGED = (
     ("cost_cents", "bigint"),
     ("quantity", "double precision"),
     ("product", "text"),
-    ("product_group", "text"),
 )
 _TEXT = [name for name, kind in STAGED if kind == "text"]
 
