@@ -202,7 +202,7 @@ def _not_utf8() -> ImportFailed:
     return _file_error(_("the file is not UTF-8 text: save it as 'CSV UTF-8' or as .xlsx"))
 
 
-_BLOCK_BYTES = 1 << 23
+_BLOCK_BYTES = 1 << 20  # about 10 MB of numpy arrays per block
 
 
 def _csv_rows_plainly_fine(path: Path, delimiter: str, width: int, max_rows: int, max_field: int) -> bool:
