@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import pickle
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
@@ -96,45 +98,56 @@ def figures_cached(name: str, compute: Callable[[], T], *, key: tuple = ()) -> T
 
 #: name -> compute(period): the page figures that depend on the period alone (``period_figures``).
 PERIOD_FIGURES: dict[str, Callable[[Period], object]] = {}
+#: name -> depends(): what else the figures depend on, outside the version (``period_figures``).
+_DEPENDS: dict[str, Callable[[], object]] = {}
 
 
-def period_figures(name: str) -> Callable[[Callable[[Period], T]], Callable[[Period], T]]:
+def period_figures(
+    name: str, *, depends: Callable[[], object] | None = None
+) -> Callable[[Callable[[Period], T]], Callable[[Period], T]]:
     """Register ``compute(period)`` as the period figures ``name`` (a decorator): pages read them with
-    ``period_figures_get`` and the value stage's task builds them ahead (``period_figures_warm``)."""
+    ``period_figures_get`` and the value stage's task builds them ahead (``period_figures_warm``).
+    ``depends()``: a small value that changes when something else the figures show changes (the
+    latest history id of a table outside the version), part of their key."""
 
     def register(compute: Callable[[Period], T]) -> Callable[[Period], T]:
         PERIOD_FIGURES[name] = compute
+        if depends is not None:
+            _DEPENDS[name] = depends
         return compute
 
     return register
 
 
-def _latest_key(name: str, period_id: int) -> str:
-    return f"figures-latest:{name}:{period_id}:{translation.get_language()}"
+def _figures_key(name: str, period_id: int) -> tuple:
+    return (period_id, _DEPENDS[name]()) if name in _DEPENDS else (period_id,)
+
+
+def _latest_key(name: str, key: tuple) -> str:
+    raw = repr((name, key, translation.get_language()))
+    return "figures-latest:" + name + ":" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
 def period_figures_get(name: str, period: Period):
     """The period figures ``name`` under the current version; built now only when they are missing
     and no recompute of the period is under way (then the last ones built are shown: see above)."""
     version, dirty = _version_state()
-    cache_key = _cache_key(name, (period.id,), version)
-    value = cache.get(cache_key)
+    key = _figures_key(name, period.id)
+    value = cache.get(_cache_key(name, key, version))
     if value is not None:
         return value
     if period.id in dirty:
-        latest = cache.get(_latest_key(name, period.id))
+        latest = cache.get(_latest_key(name, key))
         if latest is not None:
             return latest
     with snapshot_reads():
         value = PERIOD_FIGURES[name](period)
-    _period_figures_store(name, period.id, version, value)
+    _period_figures_store(name, key, version, value)
     return value
 
 
-def _period_figures_store(name: str, period_id: int, version: str, value) -> None:
-    cache.set_many(
-        {_cache_key(name, (period_id,), version): value, _latest_key(name, period_id): value}, timeout=TIMEOUT
-    )
+def _period_figures_store(name: str, key: tuple, version: str, value) -> None:
+    cache.set_many({_cache_key(name, key, version): value, _latest_key(name, key): value}, timeout=TIMEOUT)
 
 
 def period_figures_warm(*, period_id: int) -> list[str]:
@@ -151,10 +164,16 @@ def period_figures_warm(*, period_id: int) -> list[str]:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         version = figures_version()
+        for name, compute in PERIOD_FRAMES.items():
+            slot = cache.get(_frame_slot(name, period_id))
+            if slot is None or slot[0] != version:
+                _period_frame_store(name, period_id, version, compute(period))
+                built.append(name)
         for language, _label in settings.LANGUAGES:
             with translation.override(language):
                 for name, compute in PERIOD_FIGURES.items():
-                    if cache.get(_cache_key(name, (period_id,), version)) is not None:
+                    key = _figures_key(name, period_id)
+                    if cache.get(_cache_key(name, key, version)) is not None:
                         continue
                     try:
                         with transaction.atomic():  # a figure that fails leaves the snapshot usable
@@ -162,35 +181,68 @@ def period_figures_warm(*, period_id: int) -> list[str]:
                     except Exception as exc:  # noqa: BLE001 - the page builds it when asked, and says why not
                         logger.info("Period figures %s of period %s not built ahead: %r", name, period_id, exc)
                         continue
-                    _period_figures_store(name, period_id, version, value)
+                    _period_figures_store(name, key, version, value)
                     built.append(f"{name}:{language}")
     return built
 
 
-_memo: OrderedDict[str, object] = OrderedDict()
+#: name -> compute(period): whole-period frames several pages start from (``period_frames``).
+PERIOD_FRAMES: dict[str, Callable[[Period], object]] = {}
+_memo: OrderedDict[tuple, object] = OrderedDict()
 _memo_lock = threading.Lock()
-#: Large figures this process keeps (the newest ones).
+#: Period frames this process keeps (the newest ones).
 MEMO_SIZE = 4
 
 
-def figures_memo(name: str, compute: Callable[[], T], *, key: tuple = ()) -> T:
-    """As ``figures_cached``, but kept in this process, unpickled: for frames of a whole period
-    (100,000 rows with texts take longer to unpickle than to compute a page from). The caller
-    must not change what it gets (filter and merge into new frames, never assign into it)."""
-    cache_key = _cache_key(name, key)
+def period_frames(name: str) -> Callable[[Callable[[Period], T]], Callable[[Period], T]]:
+    """Register ``compute(period)`` as the period frame ``name`` (a decorator): read with
+    ``period_frames_get``, built ahead by ``period_figures_warm`` like the period figures."""
+
+    def register(compute: Callable[[Period], T]) -> Callable[[Period], T]:
+        PERIOD_FRAMES[name] = compute
+        return compute
+
+    return register
+
+
+def _frame_slot(name: str, period_id: int) -> str:
+    # One slot per frame and period, overwritten by each version: a stream of recomputes cannot
+    # fill the cache with 100,000-row frames.
+    return f"frames:{name}:{period_id}"
+
+
+def period_frames_get(name: str, period: Period):
+    """The period frame ``name`` under the current version: kept in this process (unpickled), else
+    read from the shared cache where the warm (or another process) left it, else built and left
+    there. Always the current version (no "last built" while a recompute runs: selectors behind
+    the API and the bonus read it too). The caller must not change what it gets (filter and merge
+    into new frames, never assign into it)."""
+    version = figures_version()
+    memo_key = (name, period.id, version)
     with _memo_lock:
-        if cache_key in _memo:
-            _memo.move_to_end(cache_key)
-            return _memo[cache_key]
-    value = compute()
+        if memo_key in _memo:
+            _memo.move_to_end(memo_key)
+            return _memo[memo_key]
+    slot = cache.get(_frame_slot(name, period.id))
+    if slot is not None and slot[0] == version:
+        value = pickle.loads(zlib.decompress(slot[1]))
+    else:
+        with snapshot_reads():
+            value = PERIOD_FRAMES[name](period)
+        _period_frame_store(name, period.id, version, value)
     with _memo_lock:
-        _memo[cache_key] = value
+        _memo[memo_key] = value
         while len(_memo) > MEMO_SIZE:
             _memo.popitem(last=False)
     return value
 
 
+def _period_frame_store(name: str, period_id: int, version: str, value) -> None:
+    packed = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    cache.set(_frame_slot(name, period_id), (version, packed), timeout=TIMEOUT)
+
+
 def memo_clear() -> None:
-    """Forget what ``figures_memo`` keeps (tests: a new database may repeat an old version)."""
+    """Forget the period frames this process keeps (tests: a new database may repeat an old version)."""
     with _memo_lock:
         _memo.clear()

@@ -7,4 +7,4 @@ class ScenariosConfig(AppConfig):
 
     def ready(self) -> None:
         from . import events, reports, tasks  # noqa: F401  (register subscriptions, report kinds and tasks)
-        from .views import segments  # noqa: F401  (register period figures)
+        from .views import segment_targets, segments  # noqa: F401  (register period figures)

@@ -23,6 +23,7 @@ PAGES = {
     "concentration": "accounting:concentration",
     "segments": "scenarios:segments",
     "value_explanation": "scenarios:segments",
+    "segment_target_report": "scenarios:segment_targets",
 }
 
 
@@ -54,7 +55,7 @@ def test_warm_builds_every_figure_in_every_language_and_the_pages_then_build_non
 ):
     period = small_dataset[2025]
     built = figures_cache.period_figures_warm(period_id=period.pk)
-    assert sorted(built) == sorted(f"{name}:{lang}" for name in PAGES for lang in ("nl", "en"))
+    assert sorted(built) == sorted(["period_portfolio", *(f"{name}:{lang}" for name in PAGES for lang in ("nl", "en"))])
     assert counted == dict.fromkeys(PAGES, 2)
     assert figures_cache.period_figures_warm(period_id=period.pk) == []  # already built: nothing again
     client.force_login(finance_user)
@@ -104,3 +105,24 @@ def test_while_a_recompute_is_under_way_the_last_figures_are_shown(small_dataset
     Computation.objects.filter(period=other, stage="profit").update(requested=F("requested") + 1)
     figures_cache.period_figures_get("pyramid_report", period)
     assert counted["pyramid_report"] == 2
+
+
+def test_a_period_frame_is_built_once_per_version_and_shared_through_the_cache(small_dataset, monkeypatch):
+    """The warm (a worker) leaves the portfolio frame in the shared cache; a web process that has
+    not kept it reads it from there instead of building it; a recompute builds it anew."""
+    from salesforce_tasks.selectors import period_portfolio
+
+    period = small_dataset[2025]
+    builds = []
+    compute = figures_cache.PERIOD_FRAMES["period_portfolio"]
+    monkeypatch.setitem(figures_cache.PERIOD_FRAMES, "period_portfolio", lambda p: builds.append(p.pk) or compute(p))
+    figures_cache.period_figures_warm(period_id=period.pk)
+    assert builds == [period.pk]
+    figures_cache.memo_clear()  # another process: nothing kept in memory
+    warmed = period_portfolio(period=period)
+    assert builds == [period.pk]
+    assert warmed.results.equals(compute(period).results)
+    assert period_portfolio(period=period) is warmed  # kept in this process now
+    _recomputed(period)
+    assert period_portfolio(period=period) is not warmed
+    assert builds == [period.pk, period.pk]

@@ -41,5 +41,5 @@ def test_period_figures_built_in_one_snapshot_equal_those_built_one_by_one(small
     figures_cache.period_figures_warm(period_id=period.pk)
     version = figures_cache.figures_version()
     for name, compute in figures_cache.PERIOD_FIGURES.items():
-        warmed = cache.get(figures_cache._cache_key(name, (period.pk,), version))
+        warmed = cache.get(figures_cache._cache_key(name, figures_cache._figures_key(name, period.pk), version))
         assert repr(warmed) == repr(compute(period)), name

@@ -12,7 +12,7 @@ import pandas as pd
 from django.db.models import Exists, OuterRef
 
 from config.roles import MANAGER, user_roles
-from customers.figures_cache import figures_memo
+from customers.figures_cache import period_frames, period_frames_get
 from customers.models import Customer, Period
 from customers.policy import (  # who sees what: one place
     managed_teams,
@@ -193,12 +193,14 @@ class PeriodPortfolio:
 
 def period_portfolio(*, period: Period) -> PeriodPortfolio:
     """Who is credited with what in the period, from the stored figures and the organisation:
-    kept until either changes (``customers.figures_cache``: both are in its version). Callers
-    filter and merge its frames into new ones, never change them."""
-    return figures_memo("period_portfolio", lambda: _period_portfolio(period=period), key=(period.id,))
+    kept until either changes (``customers.figures_cache``: both are in its version), and built
+    ahead by the value stage's task. Callers filter and merge its frames into new ones, never
+    change them."""
+    return period_frames_get("period_portfolio", period)
 
 
-def _period_portfolio(*, period: Period) -> PeriodPortfolio:
+@period_frames("period_portfolio")
+def _period_portfolio(period: Period) -> PeriodPortfolio:
     previous = period_previous(period)
     pairs = pairs_frame()
     weights = pair_weights(period=period, pairs=pairs)

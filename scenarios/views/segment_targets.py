@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from config.export import table_response
 from config.roles import FINANCE, MANAGER, has_role, require_role
-from customers.figures_cache import figures_cached
+from customers.figures_cache import period_figures, period_figures_get
 from customers.models import Period
 from customers.selectors import period_list
 
@@ -47,14 +47,19 @@ def _target_rows(report: dict) -> list[dict]:
     return rows
 
 
+def _targets_changed():
+    return SegmentTarget.history.aggregate(latest=Max("history_id"))["latest"]
+
+
+# The targets are part of the report: their latest change is part of its key.
+@period_figures("segment_target_report", depends=_targets_changed)
+def _segment_target_report(period: Period) -> dict:
+    return selectors.segment_target_report(period=period)
+
+
 def _targets_context(request, period: Period, form=None, saved: bool = False) -> dict:
     can_edit = has_role(request.user, MANAGER)
-    report = figures_cached(
-        "segment_target_report",
-        lambda: selectors.segment_target_report(period=period),
-        # The targets are part of the report: their latest change is part of the key.
-        key=(period.id, SegmentTarget.history.aggregate(latest=Max("history_id"))["latest"]),
-    )
+    report = period_figures_get("segment_target_report", period)
     if form is None:
         form = SegmentTargetsForm(
             initial=SegmentTargetsForm.initial_from(selectors.segment_targets(period=period)), read_only=not can_edit
