@@ -483,6 +483,7 @@ def main() -> None:
         help="post the orders to POST /api/v1/orders/ of a gunicorn (2 workers) started here, as the integration role",
     )
     parser.add_argument("--customers", type=int, default=None, help="customers (default 20,000; --small 2,000)")
+    parser.add_argument("--tag", default="", help="name the database bench_events_TAG (one per helper)")
     args = parser.parse_args()
     customers_n = args.customers or (2_000 if args.small else 20_000)
     steady_seconds = args.seconds or (10 if args.small else 60)
@@ -490,6 +491,10 @@ def main() -> None:
     name = "bench_events_small" if args.small else "bench_events"
     if args.customers:
         name = f"bench_events_{customers_n}"
+    if args.tag:  # its own database and log directory
+        global WORKDIR
+        name = f"{name}_{args.tag}"
+        WORKDIR = Path(f"/tmp/bench_events_{args.tag}")
 
     shutil.rmtree(WORKDIR, ignore_errors=True)
     WORKDIR.mkdir(parents=True)

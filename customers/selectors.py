@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from config.bulk import query_frame
 from config.money import cents_sql
 from config.snapshot import read_once
 
@@ -107,11 +108,9 @@ def period_previous(period: Period) -> Period | None:
 def period_facts(*, period: Period) -> pd.DataFrame:
     """customer_id, revenue_cents, gross_margin_cents, orders, order_lines of the period's customers
     with order lines: their stored order facts, not the lines (one query, one row per customer)."""
+    columns = ["customer_id", "revenue_cents", "gross_margin_cents", "orders", "order_lines"]
     rows = _with_lines().filter(period=period).values_list("customer_id", *ORDER_FACTS)
-    df = pd.DataFrame.from_records(
-        list(rows), columns=["customer_id", "revenue_cents", "gross_margin_cents", "orders", "order_lines"]
-    )
-    return df.astype("int64")
+    return query_frame(rows, columns, int_columns=tuple(columns)).astype("int64")
 
 
 def customers_bought_before(*, period: Period) -> np.ndarray:
@@ -138,7 +137,15 @@ def customers_known(*, period: Period) -> pd.DataFrame:
         with_lines = _with_lines().filter(period__name__lte=period.name).values("customer_id")
         qs = qs.filter(Q(created_at__lte=end) | Q(id__in=with_lines))
     rows = qs.values_list("id", "external_id", "status")
-    return pd.DataFrame.from_records(list(rows), columns=["customer_id", "external_id", "status"])
+    return query_frame(rows, ["customer_id", "external_id", "status"], int_columns=("customer_id",))
+
+
+def period_levels(*, period: Period) -> pd.DataFrame:
+    """customer_id, level, revenue_cents of the period's stored pyramid: what the value stage reads
+    (one query on the pyramid's rows alone, without the customers' names of ``customer_period_frame``)."""
+    rows = CustomerPeriod.objects.filter(period=period).values_list("customer_id", "level", cents_sql(F("revenue")))
+    frame = query_frame(rows, ["customer_id", "level", "revenue_cents"], int_columns=("customer_id", "revenue_cents"))
+    return frame.astype({"customer_id": "int64", "revenue_cents": "int64"})
 
 
 @read_once

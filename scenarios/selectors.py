@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
+from config.bulk import query_frame
 from config.money import as_float_euros, cents_sql
 from config.snapshot import read_once
 from customers.models import CustomerPeriod, Period
@@ -32,7 +33,7 @@ def level_pairs(*, up_to: Period) -> pd.DataFrame:
     rows = CustomerPeriod.objects.filter(period_id__in=[p for p, _ in periods]).values_list(
         "customer_id", "period_id", "level"
     )
-    frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "period_id", "level"])
+    frame = query_frame(rows, ["customer_id", "period_id", "level"], int_columns=("customer_id", "period_id"))
     pairs = []
     for (prev_id, _), (cur_id, _) in zip(periods, periods[1:], strict=False):
         prev = frame[frame["period_id"] == prev_id][["customer_id", "level"]].rename(columns={"level": "from_level"})

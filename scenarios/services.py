@@ -11,13 +11,13 @@ import pandas as pd
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from accounting.selectors import customer_profit_frame
 from config.bulk import replace_rows
 from config.eventbus import publish
 from config.intake import ErrorList, Layout, parse_date, parse_number, read_chunks, too_long
 from customers import policy
 from customers.models import Customer, Period
-from customers.selectors import customer_period_frame
+from customers.profit import customer_profit_cents
+from customers.selectors import period_levels
 from customers.services import ImportResult
 
 from . import projection, selectors, valuation
@@ -33,8 +33,8 @@ def customer_value_compute(*, period: Period) -> tuple[pd.DataFrame, int]:
     settings = selectors.value_settings_get()
     pairs = selectors.level_pairs(up_to=period)
     matrix = valuation.transition_matrix(pairs) if len(pairs) else None
-    levels = customer_period_frame(period=period)[["customer_id", "level", "revenue_cents"]]
-    profit = customer_profit_frame(period=period)[["customer_id", "profit_cents"]]
+    levels = period_levels(period=period)
+    profit = customer_profit_cents(period=period)
     customers = levels.merge(profit, on="customer_id", how="left")
     customers["profit_cents"] = customers["profit_cents"].fillna(0).astype("int64")
     clv = valuation.customer_value(
@@ -62,9 +62,9 @@ def customer_value_store(period_id: int) -> int:
     period = Period.objects.get(pk=period_id)
     frame, _ = customer_value_compute(period=period)
     frame = frame.rename(columns={"clv_cents": "clv"})
-    frame["product_value"] = frame["product_value"].map(
-        lambda v: None if pd.isna(v) else Decimal(str(v)).quantize(Decimal("0.01"))
-    )
+    # to cents, each distinct value once (a missing value stays missing: stored as NULL)
+    as_decimal = {v: Decimal(str(v)).quantize(Decimal("0.01")) for v in frame["product_value"].dropna().unique()}
+    frame["product_value"] = frame["product_value"].map(as_decimal).astype(object)
     with transaction.atomic():
         replace_rows(
             CustomerValue,

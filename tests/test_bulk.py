@@ -2,7 +2,10 @@
 end equal to the frame, and only the rows that changed are written (ids of the others are kept)."""
 
 import datetime as dt
+import json
+from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -83,3 +86,138 @@ def test_only_changed_rows_are_written():
     emptied = replace_rows(CustomerPeriod, where={"period_id": period.id}, frame=changed.iloc[0:0], columns=COLUMNS)
     assert tuple(emptied) == (0, 0, 0, 3)
     assert _stored(period) == {}
+
+
+PROFIT_COLUMNS = {
+    "customer_id": "int",
+    "level": "str",
+    "revenue": "money",
+    "gross_margin": "money",
+    "allocated": "money",
+    "financing": "money",
+    "profit": "money",
+    "orders": "int",
+    "order_lines": "int",
+    "visits": "int",
+    "visit_minutes": "int",
+    "by_pool": "json_text",
+}
+
+
+def _profit_frame(rng, ids) -> pd.DataFrame:
+    """Profit rows as the profit stage builds them, the waterfall per pool as jsonb's text."""
+    n = len(ids)
+    by_pool = [
+        "{"
+        + ", ".join(
+            f'"{p}": [{int(rng.integers(-500, 500))}, {float(rng.integers(0, 8)) / 4!r}]' for p in (1, 2, 10)[: int(k)]
+        )
+        + "}"
+        for k in rng.integers(0, 4, n)
+    ]
+    return pd.DataFrame(
+        {
+            "customer_id": ids,
+            "level": rng.choice(["top", "big", "small"], n),
+            "revenue": rng.integers(-3, 3, n) * 101,
+            "gross_margin": rng.integers(-2, 2, n),
+            "allocated": rng.integers(0, 2, n),
+            "financing": rng.integers(0, 2, n),
+            "profit": rng.integers(-1, 2, n),
+            "orders": rng.integers(0, 2, n),
+            "order_lines": rng.integers(0, 2, n),
+            "visits": rng.integers(0, 2, n),
+            "visit_minutes": rng.integers(0, 2, n),
+            "by_pool": by_pool,
+        }
+    )
+
+
+def _stored_profit(period) -> dict:
+    from customers.models import CustomerProfit
+
+    rows = CustomerProfit.objects.filter(period=period).values_list(*PROFIT_COLUMNS)
+    return {r[0]: tuple(str(v) if isinstance(v, Decimal) else v for v in r[1:]) for r in rows}
+
+
+def _expected_profit(frame) -> dict:
+    def euros(cents):
+        sign = "-" if cents < 0 else ""
+        return f"{sign}{abs(int(cents)) // 100}.{abs(int(cents)) % 100:02d}"
+
+    money = [c for c, kind in PROFIT_COLUMNS.items() if kind == "money"]
+    return {
+        int(r["customer_id"]): tuple(
+            euros(r[c]) if c in money else json.loads(r[c]) if c == "by_pool" else r[c]
+            for c in list(PROFIT_COLUMNS)[1:]
+        )
+        for r in frame.to_dict("records")
+    }
+
+
+@pytest.mark.django_db
+def test_rows_compared_in_python_end_equal_to_the_frame():
+    """The stored rows are compared with the frame in pandas and only the differing rows are sent:
+    a row wrongly found equal would stay stale. Random changes (values, the JSON waterfall, rows
+    gone and new) over several rounds: after each, the stored rows are exactly the frame, and the
+    rows written are exactly those that changed."""
+    from customers.models import CustomerProfit
+
+    rng = np.random.default_rng(17)
+    period = Period.objects.create(name=2025, start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
+    ids = [Customer.objects.create(external_id=f"C{i}", name=f"C{i}").id for i in range(40)]
+    frame = _profit_frame(rng, ids[:30])
+    replace_rows(CustomerProfit, where={"period_id": period.id}, frame=frame, columns=PROFIT_COLUMNS)
+    assert _stored_profit(period) == _expected_profit(frame)
+    for _ in range(6):
+        fresh = _profit_frame(rng, ids)
+        keep = frame[frame["customer_id"].isin(rng.choice(ids, 25, replace=False))].set_index("customer_id")
+        new = fresh.set_index("customer_id")
+        # a kept row keeps its values but one column, taken from the fresh frame (that may differ)
+        kept = keep.copy()
+        for customer_id in kept.index:
+            column = rng.choice(list(PROFIT_COLUMNS)[1:])
+            kept.loc[customer_id, column] = new.loc[customer_id, column]
+        new.loc[kept.index] = kept
+        new = new.loc[rng.choice(ids, int(rng.integers(20, 40)), replace=False)].reset_index()
+        before = _stored_profit(period)
+        written = replace_rows(CustomerProfit, where={"period_id": period.id}, frame=new, columns=PROFIT_COLUMNS)
+        expected = _expected_profit(new)
+        assert _stored_profit(period) == expected
+        assert written.inserted == len(set(expected) - set(before))
+        assert written.deleted == len(set(before) - set(expected))
+        assert written.updated == sum(1 for c in expected if c in before and before[c] != expected[c])
+        frame = new
+
+
+@pytest.mark.django_db
+def test_query_frame_reads_what_the_orm_reads():
+    """``query_frame`` runs a ``values_list``'s own SQL on a raw cursor: the same rows, the same
+    columns in the same order (an expression between fields), an empty result with its columns."""
+    from django.db.models import F
+
+    from config.bulk import query_frame
+    from config.money import cents_sql
+
+    period = Period.objects.create(name=2025, start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
+    ids = [Customer.objects.create(external_id=f"00{i}", name=f"C{i}").id for i in range(3)]
+    for i, customer_id in enumerate(ids):
+        CustomerPeriod.objects.create(
+            period=period,
+            customer_id=customer_id,
+            level="top",
+            rank=None if i else 1,
+            revenue=Decimal(f"{i - 1}.05"),
+            gross_margin=0,
+        )
+    qs = CustomerPeriod.objects.filter(period=period).order_by("customer_id")
+    rows = qs.values_list("customer_id", cents_sql(F("revenue")), "customer__external_id", "rank")
+    columns = ["customer_id", "revenue_cents", "external_id", "rank"]
+    frame = query_frame(rows, columns, int_columns=("customer_id", "revenue_cents", "rank"))
+    assert frame["customer_id"].tolist() == ids
+    assert frame["revenue_cents"].tolist() == [-105, 5, 105]
+    assert frame["external_id"].tolist() == ["000", "001", "002"]
+    assert frame["rank"].tolist()[0] == 1 and pd.isna(frame["rank"]).tolist() == [False, True, True]
+    assert frame[columns[:3]].values.tolist() == [list(r[:3]) for r in rows]
+    empty = query_frame(rows.filter(level="big"), columns, int_columns=("customer_id",))
+    assert list(empty.columns) == columns and empty.empty and empty["customer_id"].dtype == "int64"

@@ -8,6 +8,7 @@ import io
 import pandas as pd
 from django.db.models import Count, F
 
+from config.bulk import query_frame
 from config.money import cents_sql, sum_cents
 from customers.facts import FACT_COLUMNS, customer_facts_frame
 from customers.models import CustomerPeriod, CustomerProfit, Period
@@ -87,7 +88,7 @@ def drivers_frame(*, period: Period) -> pd.DataFrame:
     """One row per customer in the period's stored pyramid (its level), with the order and visit
     drivers from the core's customer-period facts (kept by the order and visit writers; 2 queries)."""
     rows = CustomerPeriod.objects.filter(period=period).values_list("customer_id", "customer__external_id", "level")
-    frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "external_id", "level"])
+    frame = query_frame(rows, ["customer_id", "external_id", "level"], int_columns=("customer_id",))
     facts = customer_facts_frame(period=period, columns=FACT_COLUMNS)
     frame = frame.merge(facts, on="customer_id", how="left")
     frame[list(FACT_COLUMNS)] = frame[list(FACT_COLUMNS)].fillna(0)
@@ -166,7 +167,9 @@ def profit_totals(*, period: Period) -> dict:
 
 def _invoice_rows_frame(qs) -> pd.DataFrame:
     rows = qs.values_list("customer_id", "external_id", cents_sql(F("amount")), "due", "paid")
-    frame = pd.DataFrame.from_records(list(rows), columns=["customer_id", "invoice_id", "amount_cents", "due", "paid"])
+    frame = query_frame(
+        rows, ["customer_id", "invoice_id", "amount_cents", "due", "paid"], int_columns=("customer_id", "amount_cents")
+    )
     frame["due"] = pd.to_datetime(frame["due"])
     frame["paid"] = pd.to_datetime(frame["paid"])
     return frame.astype({"customer_id": "int64", "amount_cents": "int64"})
