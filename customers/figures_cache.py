@@ -164,10 +164,13 @@ def period_figures_warm(*, period_id: int) -> list[str]:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         version = figures_version()
-        for name, compute in PERIOD_FRAMES.items():
+        for name, compute in PERIOD_FRAMES.items():  # in registration order: a later frame may read an earlier one
+            stamp = _frame_stamp(name, version)
             slot = cache.get(_frame_slot(name, period_id))
-            if slot is None or slot[0] != version:
-                _period_frame_store(name, period_id, version, compute(period))
+            if slot is None or slot[0] != stamp:
+                value = compute(period)
+                _period_frame_store(name, period_id, stamp, value)
+                _memo_put((name, period_id, stamp), value)
                 built.append(name)
         for language, _label in settings.LANGUAGES:
             with translation.override(language):
@@ -194,15 +197,27 @@ _memo_lock = threading.Lock()
 MEMO_SIZE = 4
 
 
-def period_frames(name: str) -> Callable[[Callable[[Period], T]], Callable[[Period], T]]:
+_FRAME_DEPENDS: dict[str, Callable[[], object]] = {}
+
+
+def period_frames(
+    name: str, *, depends: Callable[[], object] | None = None
+) -> Callable[[Callable[[Period], T]], Callable[[Period], T]]:
     """Register ``compute(period)`` as the period frame ``name`` (a decorator): read with
-    ``period_frames_get``, built ahead by ``period_figures_warm`` like the period figures."""
+    ``period_frames_get``, built ahead by ``period_figures_warm`` like the period figures.
+    ``depends()`` as for ``period_figures`` (e.g. today's date, for figures that count days)."""
 
     def register(compute: Callable[[Period], T]) -> Callable[[Period], T]:
         PERIOD_FRAMES[name] = compute
+        if depends is not None:
+            _FRAME_DEPENDS[name] = depends
         return compute
 
     return register
+
+
+def _frame_stamp(name: str, version: str) -> tuple:
+    return (version, _FRAME_DEPENDS[name]()) if name in _FRAME_DEPENDS else (version,)
 
 
 def _frame_slot(name: str, period_id: int) -> str:
@@ -217,29 +232,33 @@ def period_frames_get(name: str, period: Period):
     there. Always the current version (no "last built" while a recompute runs: selectors behind
     the API and the bonus read it too). The caller must not change what it gets (filter and merge
     into new frames, never assign into it)."""
-    version = figures_version()
-    memo_key = (name, period.id, version)
+    stamp = _frame_stamp(name, figures_version())
+    memo_key = (name, period.id, stamp)
     with _memo_lock:
         if memo_key in _memo:
             _memo.move_to_end(memo_key)
             return _memo[memo_key]
     slot = cache.get(_frame_slot(name, period.id))
-    if slot is not None and slot[0] == version:
+    if slot is not None and slot[0] == stamp:
         value = pickle.loads(zlib.decompress(slot[1]))
     else:
         with snapshot_reads():
             value = PERIOD_FRAMES[name](period)
-        _period_frame_store(name, period.id, version, value)
+        _period_frame_store(name, period.id, stamp, value)
+    _memo_put(memo_key, value)
+    return value
+
+
+def _memo_put(memo_key: tuple, value) -> None:
     with _memo_lock:
         _memo[memo_key] = value
         while len(_memo) > MEMO_SIZE:
             _memo.popitem(last=False)
-    return value
 
 
-def _period_frame_store(name: str, period_id: int, version: str, value) -> None:
+def _period_frame_store(name: str, period_id: int, stamp: tuple, value) -> None:
     packed = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
-    cache.set(_frame_slot(name, period_id), (version, packed), timeout=TIMEOUT)
+    cache.set(_frame_slot(name, period_id), (stamp, packed), timeout=TIMEOUT)
 
 
 def memo_clear() -> None:

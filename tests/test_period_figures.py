@@ -4,6 +4,8 @@ period is under way a page shows the last figures built instead of recomputing o
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db.models import F
 from django.urls import reverse
@@ -55,7 +57,8 @@ def test_warm_builds_every_figure_in_every_language_and_the_pages_then_build_non
 ):
     period = small_dataset[2025]
     built = figures_cache.period_figures_warm(period_id=period.pk)
-    assert sorted(built) == sorted(["period_portfolio", *(f"{name}:{lang}" for name in PAGES for lang in ("nl", "en"))])
+    per_language = [f"{name}:{lang}" for name in PAGES for lang in ("nl", "en")]
+    assert sorted(built) == sorted([*figures_cache.PERIOD_FRAMES, *per_language])
     assert counted == dict.fromkeys(PAGES, 2)
     assert figures_cache.period_figures_warm(period_id=period.pk) == []  # already built: nothing again
     client.force_login(finance_user)
@@ -126,3 +129,18 @@ def test_a_period_frame_is_built_once_per_version_and_shared_through_the_cache(s
     _recomputed(period)
     assert period_portfolio(period=period) is not warmed
     assert builds == [period.pk, period.pk]
+
+
+def test_a_period_frame_that_counts_days_is_built_again_the_next_day(small_dataset, monkeypatch):
+    period = small_dataset[2025]
+    builds = []
+    compute = figures_cache.PERIOD_FRAMES["service_flags"]
+    monkeypatch.setitem(figures_cache.PERIOD_FRAMES, "service_flags", lambda p: builds.append(1) or compute(p))
+    today = [datetime.date(2025, 6, 1)]
+    monkeypatch.setitem(figures_cache._FRAME_DEPENDS, "service_flags", lambda: today[0])
+    figures_cache.period_frames_get("service_flags", period)
+    figures_cache.period_frames_get("service_flags", period)
+    assert len(builds) == 1
+    today[0] = datetime.date(2025, 6, 2)
+    figures_cache.period_frames_get("service_flags", period)
+    assert len(builds) == 2

@@ -8,6 +8,7 @@ import pandas as pd
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from customers.figures_cache import period_frames, period_frames_get
 from customers.models import Period
 from customers.policy import (  # who sees what: one place
     customer_scope,
@@ -21,20 +22,23 @@ from .results import PeriodPortfolio, period_portfolio, rep_results
 from .visits import last_visits
 
 
-def visit_effectiveness(*, period: Period, user, pp: PeriodPortfolio | None = None) -> dict:
-    """Per customer and per rep: visits and minutes against revenue and profit, with the
-    over-/under-served flags of :func:`portfolio.service_flags` (reference day: today, or the
-    period's last day for a past period)."""
-    pp = pp or period_portfolio(period=period)
-    today = min(timezone.localdate(), period.end)
-    scope = customer_scope_ids(user)
-    # The norms (median visit minutes per level, high-value threshold) are the company's: the
-    # flags are computed over every customer of the period, then only the rows are scoped.
-    all_visits = Visit.objects.filter(period=period)
-    visits = all_visits if scope is None else all_visits.filter(customer_id__in=scope)
+def _reference_day(period: Period):
+    """Today, or the period's last day for a past period: the day "days since the last visit" counts to."""
+    return min(timezone.localdate(), period.end)
+
+
+@period_frames("service_flags", depends=timezone.localdate)
+def _service_frame(period: Period) -> pd.DataFrame:
+    """Every customer of the period that matters (active, or visited) with its visits, minutes,
+    last visit and over-/under-served flags. The norms (median visit minutes per level,
+    high-value threshold) are the company's, so this frame is the same for every viewer: built
+    once per version and day (ahead, by the value stage's task) and shared."""
+    pp = period_portfolio(period=period)
+    today = _reference_day(period)
     per_customer = pd.DataFrame.from_records(
         list(
-            all_visits.values("customer_id")
+            Visit.objects.filter(period=period)
+            .values("customer_id")
             .annotate(visits=Count("id"), visit_minutes=Sum("minutes"))
             .values_list("customer_id", "visits", "visit_minutes")
         ),
@@ -55,22 +59,35 @@ def visit_effectiveness(*, period: Period, user, pp: PeriodPortfolio | None = No
         flags = portfolio.service_flags(
             frame[["customer_id", "level", "visit_minutes", "profit_cents", "last_visit"]], today=today
         )
-        frame = frame.merge(flags, on="customer_id", how="left")
-    else:
-        frame = frame.assign(
-            over_served=False,
-            under_served=False,
-            reason="",
-            median_minutes=0.0,
-            days_since=float("nan"),
-            under_limit_days=0,
-        )
+        return frame.merge(flags, on="customer_id", how="left")
+    return frame.assign(
+        over_served=False,
+        under_served=False,
+        reason="",
+        median_minutes=0.0,
+        days_since=float("nan"),
+        under_limit_days=0,
+    )
+
+
+def visit_effectiveness(*, period: Period, user, pp: PeriodPortfolio | None = None) -> dict:
+    """Per customer and per rep: visits and minutes against revenue and profit, with the
+    over-/under-served flags of :func:`portfolio.service_flags` (reference day: today, or the
+    period's last day for a past period)."""
+    pp = pp or period_portfolio(period=period)
+    today = _reference_day(period)
+    scope = customer_scope_ids(user)
+    visits = Visit.objects.filter(period=period)
+    frame = period_frames_get("service_flags", period)  # shared: filter and assign into new frames
     if scope is not None:
+        visits = visits.filter(customer_id__in=scope)
         allowed = set(customer_scope(user).values_list("id", flat=True))
         frame = frame[frame["customer_id"].isin(allowed)].reset_index(drop=True)
     hours = frame["visit_minutes"] / 60
-    frame["revenue_per_hour_cents"] = (frame["revenue_cents"] / hours).where(hours > 0)
-    frame["profit_per_hour_cents"] = (frame["profit_cents"] / hours).where(hours > 0)
+    frame = frame.assign(
+        revenue_per_hour_cents=(frame["revenue_cents"] / hours).where(hours > 0),
+        profit_per_hour_cents=(frame["profit_cents"] / hours).where(hours > 0),
+    )
 
     per_rep = pd.DataFrame.from_records(
         list(

@@ -256,12 +256,23 @@ def _money_dict(row) -> dict:
     return out
 
 
+@period_frames("period_rollup")
+def _period_rollup(period: Period) -> dict[str, pd.DataFrame]:
+    return rollup(period_portfolio(period=period))
+
+
+def period_rollup(*, period: Period) -> dict[str, pd.DataFrame]:
+    """``rollup`` of the period's portfolio: the same for every viewer, so built once per version
+    (ahead, by the value stage's task) and shared. Callers never change what they get."""
+    return period_frames_get("period_rollup", period)
+
+
 def rep_results(*, period: Period, user, pp: PeriodPortfolio | None = None) -> dict:
     """Customer profit credited per rep, pair and team (and the company), limited to what the user
     sees: finance everything (with the company total and the unassigned customers), a manager
     their teams, a rep their own pair and its reps. Money in Decimal euros."""
     pp = pp or period_portfolio(period=period)
-    frames = rollup(pp)
+    frames = period_rollup(period=pp.period)
     everything = sees_everything(user)
     pair_ids = set(pairs_for_user(user).values_list("id", flat=True))
     if everything:
