@@ -8,13 +8,23 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils.translation import gettext
 
 from config.dates import date_window_reason, outside_date_window
 from config.eventbus import publish
-from config.intake import ErrorList, Layout, parse_date, parse_money_cents, parse_number, read_chunks, too_long
+from config.intake import (
+    ErrorList,
+    ImportFailed,
+    Layout,
+    RowError,
+    parse_date,
+    parse_money_cents,
+    parse_number,
+    read_chunks,
+    too_long,
+)
 from config.money import cents_sql
 
 from .. import policy, selectors
@@ -155,7 +165,24 @@ def orders_import(*, path: str | Path, acting_user=None, progress: Progress = No
     """Upsert orders and their lines (order_id + line number) from a CSV/XLSX file; all or nothing."""
     scope = policy.import_scope(acting_user, "orders")
     if connection.vendor == "postgresql":
-        return _orders_import_staged(path=path, scope=scope, progress=progress)
+        try:
+            return _orders_import_staged(path=path, scope=scope, progress=progress)
+        except IntegrityError:
+            # New orders are plain INSERTs: another writer saved one of them (or removed a customer)
+            # while the file was read. The transaction rolled back; the file can simply be sent again.
+            raise ImportFailed(
+                [
+                    RowError(
+                        0,
+                        "order_id",
+                        "",
+                        gettext(
+                            "another change to the same orders or customers was saved while this file was "
+                            "imported; nothing was written: import the file again"
+                        ),
+                    )
+                ]
+            ) from None
     state = _OrderState(customers=scope.customers())
     errors = ErrorList()
     start_month = selectors.pyramid_settings_get().fiscal_year_start_month

@@ -8,6 +8,7 @@ On PostgreSQL this runs the staged path (COPY into a temporary table, checks and
 import functools
 
 import pytest
+from django.db import connection
 
 from config import intake
 from config.intake import ImportFailed, run_import
@@ -144,3 +145,38 @@ def test_a_stored_order_gaining_a_line_beside_a_new_order(customers, two_row_chu
         Order.objects.filter(external_id="A2").values_list("customer_id", "period_id")
     )
     assert _orders(tmp_path, more).as_dict()["unchanged"] == 4
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the staged import's race needs two writers (SQLite serialises them)"
+)
+def test_an_order_another_writer_saves_during_the_import_is_a_clear_error_and_writes_nothing(tmp_path):
+    """New orders are plain INSERTs on PostgreSQL: when another writer commits one of the file's new
+    orders while the file is being imported, the import fails with a message saying what to do."""
+    import threading
+
+    import psycopg
+
+    run_import("customers", dataset.write(tmp_path, "c.csv", "external_id;name;status\nC1;A;customer\n"))
+    _orders(tmp_path, HEADER + "A0,C1,2025-03-01,1,0,1,,\n")  # the period exists
+    order = Order.objects.get(external_id="A0")
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"], port=settings["PORT"] or 5432
+    )
+    other.execute(
+        "INSERT INTO customers_order (external_id, customer_id, date, period_id) VALUES ('A9', %s, %s, %s)",
+        [order.customer_id, order.date, order.period_id],
+    )
+    committer = threading.Timer(1.0, other.commit)  # while the import waits on A9's key
+    committer.start()
+    try:
+        with pytest.raises(ImportFailed) as failed:
+            _orders(tmp_path, HEADER + "A9,C1,2025-03-02,5,0,1,,\nA8,C1,2025-03-02,7,0,1,,\n")
+    finally:
+        committer.join()
+        other.close()
+    assert "import the file again" in str(failed.value.errors[0])
+    assert set(Order.objects.values_list("external_id", flat=True)) == {"A0", "A9"}  # nothing of the file
+    assert not OrderLine.objects.filter(order__external_id__in=["A8", "A9"]).exists()
