@@ -276,7 +276,7 @@ def _gc_paused():
     A stage builds hundreds of thousands of short-lived tuples and strings (rows read, values
     written); each 700 allocations start a collection that walks the young objects, and the
     older generations' walks cross the whole heap of Django and pandas: at 20,000 customers that
-    was a third of the chain's Python time (bench/README.md). Reference counting still frees
+    was a third of the chain's Python time (README, Benchmarks). Reference counting still frees
     everything without cycles at once; the few cycles wait for the next collection."""
     enabled = gc.isenabled()
     gc.disable()
