@@ -215,3 +215,34 @@ def test_worker_killed_mid_recompute(pipeline, tmp_path):
     pipeline.start_beat()
     wait_converged(pipeline)
     assert_matches_from_scratch()
+
+
+def test_the_workers_build_the_pages_figures_after_the_chain(pipeline, redis_server, tmp_path, settings):
+    """After the chain, a worker has left every period's page figures and frames in the shared cache
+    under the current version: a page reads them instead of computing them."""
+    from django.core.cache import cache
+
+    from customers import figures_cache
+
+    settings.CACHES = {"default": {"BACKEND": "config.cache.TolerantRedisCache", "LOCATION": redis_server.url}}
+    pipeline.start("w1")
+    pipeline.start_beat()
+    build_data(tmp_path)
+    wait_converged(pipeline)
+    period = Period.objects.get(name=2025)
+    deadline = time.monotonic() + 120
+    missing = ["not looked yet"]
+    while missing and time.monotonic() < deadline:
+        version = figures_cache.figures_version()
+        missing = [
+            name
+            for name in figures_cache.PERIOD_FIGURES
+            if cache.get(figures_cache._cache_key(name, figures_cache._figures_key(name, period.pk), version)) is None
+        ] + [
+            name
+            for name in figures_cache.PERIOD_FRAMES
+            if (cache.get(figures_cache._frame_slot(name, period.pk)) or (None,))[0]
+            != figures_cache._frame_stamp(name, version)
+        ]
+        time.sleep(0.5)
+    assert not missing, f"not built by the workers: {missing}\n" + pipeline.logs()
