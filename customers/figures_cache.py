@@ -34,6 +34,7 @@ import hashlib
 import logging
 import pickle
 import threading
+import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -150,13 +151,31 @@ def _period_figures_store(name: str, key: tuple, version: str, value) -> None:
     cache.set_many({_cache_key(name, key, version): value, _latest_key(name, key): value}, timeout=TIMEOUT)
 
 
-def period_figures_warm(*, period_id: int) -> list[str]:
+#: Seconds between two builds ahead of a period while its recompute goes on (a steady stream of
+#: orders): the pages show the last figures built, at most this much older than the chain.
+WARM_INTERVAL_WHILE_RECOMPUTING = 30.0
+
+
+def _warmed_key(period_id: int) -> str:
+    return f"figures-warmed:{period_id}"
+
+
+def period_figures_warm(*, period_id: int, while_recomputing: bool = True) -> list[str]:
     """Build every registered period figure of the period, in every language, under the current
     version (the ones already built are kept); returns the names built. Read in one transaction
-    (a repeatable-read snapshot on PostgreSQL) so the figures agree with each other."""
+    (a repeatable-read snapshot on PostgreSQL) so the figures agree with each other.
+
+    ``while_recomputing=False`` (the value task): when a new recompute of the period is already
+    under way and the last build is less than ``WARM_INTERVAL_WHILE_RECOMPUTING`` old, build
+    nothing; the next value run sends the next build. Under a steady stream of orders this keeps
+    the builds from doubling the workers' load, and the pages at most that much behind."""
     period = Period.objects.filter(pk=period_id).first()
     if period is None:
         return []
+    if not while_recomputing and period_id in _version_state()[1]:
+        last = cache.get(_warmed_key(period_id))
+        if last is not None and time.time() - last < WARM_INTERVAL_WHILE_RECOMPUTING:
+            return []
     built = []
     snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
     with transaction.atomic(), snapshot_reads():  # one snapshot: each whole-period frame read once
@@ -186,6 +205,7 @@ def period_figures_warm(*, period_id: int) -> list[str]:
                         continue
                     _period_figures_store(name, key, version, value)
                     built.append(f"{name}:{language}")
+    cache.set(_warmed_key(period_id), time.time(), timeout=TIMEOUT)
     return built
 
 

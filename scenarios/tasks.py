@@ -21,4 +21,4 @@ def recompute_value(period_id: int) -> int:
 
 @shared_task(name="scenarios.tasks.warm_period_figures", acks_late=True, ignore_result=True)
 def warm_period_figures(period_id: int) -> int:
-    return len(period_figures_warm(period_id=period_id))
+    return len(period_figures_warm(period_id=period_id, while_recomputing=False))

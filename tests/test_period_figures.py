@@ -5,8 +5,10 @@ period is under way a page shows the last figures built instead of recomputing o
 from __future__ import annotations
 
 import datetime
+import time
 
 import pytest
+from django.core.cache import cache
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -144,3 +146,19 @@ def test_a_period_frame_that_counts_days_is_built_again_the_next_day(small_datas
     today[0] = datetime.date(2025, 6, 2)
     figures_cache.period_frames_get("service_flags", period)
     assert len(builds) == 2
+
+
+def test_while_a_recompute_goes_on_the_value_task_builds_at_most_once_per_interval(small_dataset, counted):
+    period = small_dataset[2025]
+    assert figures_cache.period_figures_warm(period_id=period.pk, while_recomputing=False)
+    _recomputed(period)
+    Computation.objects.filter(period=period, stage="pyramid").update(requested=F("requested") + 1)
+    # A new recompute is under way and the last build is fresh: nothing now (the next value run sends one).
+    assert figures_cache.period_figures_warm(period_id=period.pk, while_recomputing=False) == []
+    # ... unless the last build is older than the interval.
+    cache.set(figures_cache._warmed_key(period.pk), time.time() - figures_cache.WARM_INTERVAL_WHILE_RECOMPUTING - 1)
+    assert figures_cache.period_figures_warm(period_id=period.pk, while_recomputing=False)
+    # Nothing under way: always built.
+    Computation.objects.filter(period=period).update(computed=F("requested"))
+    _recomputed(period)
+    assert figures_cache.period_figures_warm(period_id=period.pk, while_recomputing=False)
