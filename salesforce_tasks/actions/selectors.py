@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from accounting import allocation
 from accounting import selectors as accounting_selectors
 from config.money import sum_cents, to_decimal
+from customers.figures_cache import period_frames, period_frames_get
 from customers.models import Customer, CustomerProfit, Period
 from customers.policy import customer_scope, customer_scope_ids
 from customers.selectors import period_get, period_previous
@@ -122,11 +123,19 @@ def action_period(*, name=None) -> Period | None:
     return period_get(name=name)
 
 
-def whatif_inputs(*, period: Period, profit: pd.DataFrame | None = None) -> WhatIfInputs:
+def whatif_inputs(*, period: Period) -> WhatIfInputs:
+    """A period's drivers, pools and stored profit, allocated once: the same for every customer and
+    viewer, so built once per version (ahead, by the value stage's task) and shared by the board,
+    the proposal form and its live preview. Callers never change what they get."""
+    return period_frames_get("whatif_inputs", period)
+
+
+@period_frames("whatif_inputs")
+def _whatif_inputs_read(period: Period) -> WhatIfInputs:
     """Read a period's drivers, pools and stored profit (4 queries) and allocate once."""
     drivers = accounting_selectors.drivers_frame(period=period)
     pools = accounting_selectors.pools_frame(period=period)
-    profit = accounting_selectors.customer_profit_frame(period=period) if profit is None else profit
+    profit = accounting_selectors.customer_profit_frame(period=period)
     financing = profit[["customer_id", "financing_cents"]].rename(columns={"financing_cents": "financing_cost_cents"})
     return WhatIfInputs(period, drivers, pools, financing, profit, allocation.allocate_pools(drivers, pools))
 
@@ -224,7 +233,8 @@ def action_suggestions(
     with ``suggestions`` and ``best``), loss_making_count and total_loss_cents. ``per_page``
     None puts every loss-making customer on one page (downloads).
     """
-    profit = accounting_selectors.customer_profit_frame(period=period)
+    inputs = whatif_inputs(period=period)
+    profit = inputs.profit
     scope = _scope_id_set(user)
     scoped = profit if scope is None else profit[profit["customer_id"].isin(scope)]
     loss = scoped[scoped["profit_cents"] < 0].sort_values(["profit_cents", "customer_id"], ignore_index=True)
@@ -241,7 +251,6 @@ def action_suggestions(
     shown = list(page_obj.object_list) + falling["customer_id"].tolist()
     if not shown:
         return result
-    inputs = whatif_inputs(period=period, profit=profit)
     known = set(inputs.drivers["customer_id"])
     ranked = whatif.suggested_actions(
         inputs.drivers, inputs.pools, inputs.financing, inputs.before, sorted(set(shown) & known)

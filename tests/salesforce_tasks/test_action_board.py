@@ -312,3 +312,37 @@ def test_board_suggestions_state_their_bound_and_break_even(sales, client, rep_u
     data = client_for(rep_user).get(API + "suggestions/", {"period": 2025}).json()
     first = data["loss_making"][0]["suggestions"][0]
     assert {"bound", "break_even", "breaks_even", "assumption"} <= set(first)
+
+
+def test_the_shared_whatif_inputs_are_not_changed_by_the_board_the_form_and_the_preview(
+    sales, client, rep_user, manager_user
+):
+    """The what-if inputs are built once per version and shared: using them for suggestions, the
+    proposal form and the preview of every action type leaves them equal to a fresh read."""
+    from customers.models import Period
+    from salesforce_tasks.actions import selectors
+
+    period = Period.objects.get(name=2025)
+    shared = selectors.whatif_inputs(period=period)
+    c4 = sales["customers"]["C4"]
+    client.force_login(rep_user)
+    assert client.get(BOARD).status_code == 200
+    assert client.get("/sales/actions/propose/", {"customer": c4.pk, "period": 2025}).status_code == 200
+    for action_type, parameter in (
+        ("min_revenue", "500"),
+        ("discount_change", "2"),
+        ("order_surcharge", "10"),
+        ("min_order_size", "100"),
+        ("move_to_inside", "50"),
+        ("part_ways", ""),
+    ):
+        client.post(
+            "/sales/actions/preview/",
+            {"customer": c4.pk, "period": 2025, "type": action_type, "parameter": parameter},
+        )
+    assert selectors.whatif_inputs(period=period) is shared  # the same object: nothing rebuilt
+    fresh = selectors._whatif_inputs_read(period)
+    for name in ("drivers", "pools", "financing", "profit"):
+        assert getattr(shared, name).equals(getattr(fresh, name)), name
+    assert shared.before.allocations.equals(fresh.before.allocations)
+    assert shared.before.pools.equals(fresh.before.pools)
