@@ -42,8 +42,8 @@ def subject_portfolio(
         owned = pp.credits[pp.credits["rep_id"] == rep_id]
         owned = owned.assign(credit_share=owned["weight_in_period"] * owned["share"])
         owned = owned.groupby("customer_id", as_index=False)["credit_share"].sum()
-    current = pp.results.set_index("customer_id")
-    prev = pp.previous_results.set_index("customer_id")
+    current = pp.results_by_customer
+    prev = pp.previous_by_customer
     ids = owned["customer_id"]
     frame = owned.assign(
         credit_share=owned["credit_share"].clip(0, 1),

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -189,6 +190,15 @@ class PeriodPortfolio:
     credits: pd.DataFrame
     rep_names: dict[int, str] = field(default_factory=dict)
     team_names: dict[int, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def results_by_customer(self) -> pd.DataFrame:
+        """``results`` indexed by customer_id, built once: lookups per pair reuse its hash table."""
+        return self.results.set_index("customer_id")
+
+    @functools.cached_property
+    def previous_by_customer(self) -> pd.DataFrame:
+        return self.previous_results.set_index("customer_id")
 
 
 def period_portfolio(*, period: Period) -> PeriodPortfolio:

@@ -43,7 +43,7 @@ def customer_target_rows(
     targets = list(qs.order_by("customer__name", "id"))
     proposers = customer_target_proposers(target_ids=[t.id for t in targets if t.proposal_pending])
     # The period's results as the credit split holds them (kept per version: not read again per request).
-    results = (pp or period_portfolio(period=period)).results.set_index("customer_id")
+    results = (pp or period_portfolio(period=period)).results_by_customer
     rows = []
     for t in targets:
         actual = results.loc[t.customer_id] if t.customer_id in results.index else None
