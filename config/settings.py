@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "customers.figures_cache.FiguresVersionPerRequest",  # a page reads the figures' version once
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
 ]
 

@@ -30,6 +30,7 @@ recompute banner says they are being brought up to date, instead of recomputing 
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import pickle
@@ -62,8 +63,39 @@ def figures_version() -> str:
     return _version_state()[0]
 
 
+#: Within one read-only request the version is read once (``FiguresVersionPerRequest``).
+_request_state: contextvars.ContextVar[list | None] = contextvars.ContextVar("figures_request_state", default=None)
+
+
+class FiguresVersionPerRequest:
+    """Middleware: a GET or HEAD request reads the figures' version once, however many figures and
+    frames it reads (a write may change it, so other methods read it each time)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        token = _request_state.set([])
+        try:
+            return self.get_response(request)
+        finally:
+            _request_state.reset(token)
+
+
 def _version_state() -> tuple[str, frozenset[int]]:
     """(the version, the periods with a stage whose recompute is requested and not done yet)."""
+    kept = _request_state.get()
+    if kept:
+        return kept[0]
+    state = _version_state_read()
+    if kept is not None:
+        kept.append(state)
+    return state
+
+
+def _version_state_read() -> tuple[str, frozenset[int]]:
     stages = list(
         Computation.objects.order_by("period_id", "stage").values_list(
             "period_id", "stage", "requested", "computed", "computed_at"

@@ -162,3 +162,15 @@ def test_while_a_recompute_goes_on_the_value_task_builds_at_most_once_per_interv
     Computation.objects.filter(period=period).update(computed=F("requested"))
     _recomputed(period)
     assert figures_cache.period_figures_warm(period_id=period.pk, while_recomputing=False)
+
+
+def test_a_page_reads_the_figures_version_once(small_dataset, client, finance_user):
+    """The effectiveness page reads three shared frames and a cached figure: one version read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(finance_user)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("salesforce:effectiveness"), {"period": 2025}).status_code == 200
+    version_reads = [q for q in queries.captured_queries if '"customers_computation"."requested"' in q["sql"]]
+    assert len(version_reads) == 1
