@@ -244,7 +244,7 @@ class CompareForm(forms.Form):
 
     threshold_pct = forms.DecimalField(
         label=_("Threshold: % of last year"),
-        initial=Decimal("100"),
+        initial=selectors.COMPARE_DEFAULTS["threshold_pct"],
         max_digits=6,
         decimal_places=1,
         min_value=Decimal("0"),
@@ -252,7 +252,7 @@ class CompareForm(forms.Form):
     )
     target_pct = forms.DecimalField(
         label=_("Target: % of last year"),
-        initial=Decimal("110"),
+        initial=selectors.COMPARE_DEFAULTS["target_pct"],
         max_digits=6,
         decimal_places=1,
         min_value=Decimal("0"),
@@ -260,14 +260,18 @@ class CompareForm(forms.Form):
     )
     cap = forms.DecimalField(
         label=_("Cap"),
-        initial=Decimal("1.5"),
+        initial=selectors.COMPARE_DEFAULTS["cap"],
         max_digits=6,
         decimal_places=3,
         min_value=Decimal("0"),
         max_value=Decimal("100"),
     )
     base_amount = forms.DecimalField(
-        label=_("Base bonus (€)"), initial=Decimal("5000"), max_digits=12, decimal_places=2, min_value=Decimal("0")
+        label=_("Base bonus (€)"),
+        initial=selectors.COMPARE_DEFAULTS["base_amount"],
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
     )
 
     def clean(self):

@@ -8,7 +8,7 @@ frames is integer cents; the credit split and the bonus arithmetic live in the p
 here (``selectors.rep_results(...)``); the modules import each other directly.
 """
 
-from .bonus import bonus_compare, bonus_overview, kpi_weight_total, kpis_of, subject_bonus
+from .bonus import COMPARE_DEFAULTS, bonus_compare, bonus_overview, kpi_weight_total, kpis_of, subject_bonus
 from .common import ACTIVE_LEVELS, customer_search, default_period, period_names, period_resolve
 from .effectiveness import visit_effectiveness
 from .home import month_labels, monthly_revenue, monthly_target_cents, portfolio_rows, visit_plan_rows
@@ -18,6 +18,7 @@ from .visits import visit_list, visit_norm_rows, visit_norms
 
 __all__ = [
     "ACTIVE_LEVELS",
+    "COMPARE_DEFAULTS",
     "bonus_compare",
     "bonus_overview",
     "customer_results",

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
+from customers.figures_cache import period_frames, period_frames_get
 from customers.models import Period
 from customers.policy import (  # who sees what: one place
     bonus_reps_for_user,
@@ -286,6 +287,16 @@ def bonus_overview(*, period: Period, user, pp: PeriodPortfolio | None = None, w
     }
 
 
+#: The comparison's defaults (the form's initial values): the page opens with them, so their rows
+#: for every pair are built once per version (ahead, by the value stage's task) and shared.
+COMPARE_DEFAULTS = {
+    "threshold_pct": Decimal("100"),
+    "target_pct": Decimal("110"),
+    "cap": Decimal("1.5"),
+    "base_amount": Decimal("5000"),
+}
+
+
 def bonus_compare(
     *,
     pp: PeriodPortfolio,
@@ -300,13 +311,28 @@ def bonus_compare(
     Both KPI sets hold one KPI of weight 1 on the pair's credited revenue (or customer profit)
     with threshold = last year's credited figure × ``threshold_pct`` % and target = × ``target_pct`` %
     (last year's figure of the customers the pair owns now); both use the same cap and base amount
-    (:func:`bonus.compare_revenue_vs_profit_bonus`).
+    (:func:`bonus.compare_revenue_vs_profit_bonus`). Callers never change the rows they get.
     """
+    params = {"threshold_pct": threshold_pct, "target_pct": target_pct, "cap": cap, "base_amount": base_amount}
+    if params == COMPARE_DEFAULTS:
+        rows = period_frames_get("bonus_compare", pp.period)
+    else:
+        rows = _compare_rows(pp, **params)
     visible = set(pairs_for_user(user).values_list("id", flat=True))
+    return [row for row in rows if row["pair_id"] in visible]
+
+
+@period_frames("bonus_compare")
+def _compare_defaults(period: Period) -> list[dict]:
+    return _compare_rows(period_portfolio(period=period), **COMPARE_DEFAULTS)
+
+
+def _compare_rows(
+    pp: PeriodPortfolio, *, base_amount: Decimal, threshold_pct: Decimal, target_pct: Decimal, cap: Decimal
+) -> list[dict]:
+    """The comparison's rows of every pair, by pair code."""
     rows = []
     for pair in pp.pairs.sort_values("code").itertuples(index=False):
-        if pair.pair_id not in visible:
-            continue
         frame = subject_portfolio(pp, pair_id=pair.pair_id)
         share = frame["credit_share"]
         last_revenue = _euros_from_cents(float((share * frame["revenue_prev_cents"]).sum()))

@@ -290,6 +290,26 @@ def test_compare_revenue_vs_profit_bonus(sales_force, finance_user):
     assert a["difference"] == a["profit_bonus"] - a["revenue_bonus"]
 
 
+def test_the_default_comparison_is_shared_and_scoped_per_viewer(sales_force, finance_user, manager_user):
+    """With the form's defaults every viewer reads the same rows (built once per version) and sees
+    only the pairs they may see; they equal the rows computed for those parameters."""
+    from customers import figures_cache
+    from salesforce_tasks.selectors.bonus import _compare_rows
+
+    pp = selectors.period_portfolio(period=sales_force.p2025)
+    defaults = selectors.COMPARE_DEFAULTS
+    everyone = selectors.bonus_compare(pp=pp, user=finance_user, **defaults)
+    north = selectors.bonus_compare(pp=pp, user=manager_user, **defaults)
+    assert {r["pair"] for r in north} < {r["pair"] for r in everyone}
+    shared = figures_cache.period_frames_get("bonus_compare", sales_force.p2025)
+    assert all(any(r is s for s in shared) for r in north)  # the shared rows, not copies
+    fresh = {r["pair"]: r for r in _compare_rows(pp, **defaults)}
+    assert everyone == [fresh[r["pair"]] for r in everyone]
+    other = selectors.bonus_compare(pp=pp, user=manager_user, **{**defaults, "base_amount": D("1")})
+    assert [r["pair"] for r in other] == [r["pair"] for r in north]
+    assert all(o["revenue_bonus"] <= n["revenue_bonus"] for o, n in zip(other, north, strict=True))
+
+
 # --- visits -----------------------------------------------------------------------------------
 
 
