@@ -213,6 +213,13 @@ def falling_customers(*, period: Period, profit: pd.DataFrame, scope: set[int] |
     return falling.sort_values(["profit_cents", "customer_id"], ignore_index=True)
 
 
+@period_frames("falling_customers")
+def _falling_customers_of_company(period: Period) -> pd.DataFrame:
+    """``falling_customers`` over every customer (a viewer's are a filter of it): built once per
+    version, ahead, by the value stage's task; it reads the two previous periods' profit."""
+    return falling_customers(period=period, profit=whatif_inputs(period=period).profit, scope=None)
+
+
 def action_loss_summary(*, user, period: Period) -> dict:
     """The loss-making customers the user sees in a period: loss_making_count and total_loss_cents
     (the board's tiles, without computing any suggestion; 2 queries)."""
@@ -238,7 +245,10 @@ def action_suggestions(
     scope = _scope_id_set(user)
     scoped = profit if scope is None else profit[profit["customer_id"].isin(scope)]
     loss = scoped[scoped["profit_cents"] < 0].sort_values(["profit_cents", "customer_id"], ignore_index=True)
-    falling = falling_customers(period=period, profit=profit, scope=scope).head(FALLING_SHOWN)
+    falling = period_frames_get("falling_customers", period)  # the company's, shared: filtered, never changed
+    if scope is not None:
+        falling = falling[falling["customer_id"].isin(scope)]
+    falling = falling.head(FALLING_SHOWN)
     paginator = Paginator(loss["customer_id"].tolist(), per_page or max(1, len(loss)))
     page_obj = paginator.get_page(page)
     result = {

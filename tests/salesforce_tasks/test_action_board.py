@@ -346,3 +346,35 @@ def test_the_shared_whatif_inputs_are_not_changed_by_the_board_the_form_and_the_
         assert getattr(shared, name).equals(getattr(fresh, name)), name
     assert shared.before.allocations.equals(fresh.before.allocations)
     assert shared.before.pools.equals(fresh.before.pools)
+
+
+def test_falling_customers_are_the_companys_shared_and_each_viewer_sees_their_own(sales, rep_user, finance_user):
+    """Profit falling two periods running towards zero: C1 (the rep's pair) and C5 (another team).
+    The company's list is built once and shared; the rep sees C1 only, finance both."""
+    from customers.models import Period
+    from salesforce_tasks.actions import selectors
+
+    p2023 = Period.objects.create(name=2023, start="2023-01-01", end="2023-12-31")
+    p2024, p2025 = Period.objects.get(name=2024), Period.objects.get(name=2025)
+    zero = Decimal("0")
+    for external_id, profits in (("C1", ("900", "500", "100")), ("C5", ("800", "400", "50"))):
+        customer = sales["customers"][external_id]
+        for period, profit in zip((p2023, p2024, p2025), profits, strict=True):
+            CustomerProfit.objects.update_or_create(
+                period=period,
+                customer=customer,
+                defaults={
+                    "level": "small",
+                    "revenue": Decimal("1000"),
+                    "gross_margin": Decimal(profit),
+                    "allocated": zero,
+                    "financing": zero,
+                    "profit": Decimal(profit),
+                },
+            )
+    company = selectors.period_frames_get("falling_customers", p2025)
+    assert sorted(company["customer_id"]) == sorted([sales["customers"]["C1"].pk, sales["customers"]["C5"].pk])
+    rep = selectors.action_suggestions(user=rep_user, period=p2025)
+    assert [c["external_id"] for c in rep["falling"]] == ["C1"]
+    finance = selectors.action_suggestions(user=finance_user, period=p2025)
+    assert [c["external_id"] for c in finance["falling"]] == ["C5", "C1"]  # closest to zero first
