@@ -23,6 +23,32 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 
+def _serve_one_request_at_a_time_on_in_memory_sqlite() -> None:
+    """On SQLite the live server's threads share the test's one in-memory connection (Django's
+    LiveServerThread), so two requests at once (an htmx preview while the progress widget polls)
+    interleave their savepoints on it: "no such savepoint", a 500 no deployment can have (each
+    process and thread has its own connection there). Serve one request at a time on that test
+    database only; PostgreSQL keeps serving them concurrently."""
+    import threading
+
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        return
+    serial = threading.RLock()
+    handle = WSGIHandler.__call__
+
+    def one_at_a_time(self, environ, start_response):
+        with serial:
+            return handle(self, environ, start_response)
+
+    WSGIHandler.__call__ = one_at_a_time
+
+
+_serve_one_request_at_a_time_on_in_memory_sqlite()
+
+
 @pytest.fixture(scope="session")
 def chromium():
     if not Path(CHROMIUM).exists():
