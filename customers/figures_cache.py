@@ -143,10 +143,18 @@ def period_figures(
     ``depends()``: a small value that changes when something else the figures show changes (the
     latest history id of a table outside the version), part of their key."""
 
+    return _registrar(PERIOD_FIGURES, _DEPENDS, name, depends)
+
+
+def _registrar(
+    computes: dict, dependencies: dict, name: str, depends: Callable[[], object] | None
+) -> Callable[[Callable[[Period], T]], Callable[[Period], T]]:
+    """The decorator of ``period_figures`` and ``period_frames``: ``compute`` (and ``depends``) under ``name``."""
+
     def register(compute: Callable[[Period], T]) -> Callable[[Period], T]:
-        PERIOD_FIGURES[name] = compute
+        computes[name] = compute
         if depends is not None:
-            _DEPENDS[name] = depends
+            dependencies[name] = depends
         return compute
 
     return register
@@ -259,13 +267,7 @@ def period_frames(
     ``period_frames_get``, built ahead by ``period_figures_warm`` like the period figures.
     ``depends()`` as for ``period_figures`` (e.g. today's date, for figures that count days)."""
 
-    def register(compute: Callable[[Period], T]) -> Callable[[Period], T]:
-        PERIOD_FRAMES[name] = compute
-        if depends is not None:
-            _FRAME_DEPENDS[name] = depends
-        return compute
-
-    return register
+    return _registrar(PERIOD_FRAMES, _FRAME_DEPENDS, name, depends)
 
 
 def _frame_stamp(name: str, version: str) -> tuple:
