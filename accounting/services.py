@@ -34,6 +34,21 @@ from .events import CostsChanged, InvoicesChanged, ProfitRecomputed
 from .models import AllocationKey, CostPool, Invoice, Nature, PeriodFinance, PoolResult, ProfitSnapshot
 
 SNAPSHOTS_KEPT = 2
+#: The stored profit rows as ``config.bulk.replace_rows`` writes them: column -> kind.
+PROFIT_COLUMNS = {
+    "customer_id": "int",
+    "level": "str",
+    "revenue": "money",
+    "gross_margin": "money",
+    "allocated": "money",
+    "financing": "money",
+    "profit": "money",
+    "orders": "int",
+    "order_lines": "int",
+    "visits": "int",
+    "visit_minutes": "int",
+    "by_pool": "json_text",
+}
 
 
 # --- the computation --------------------------------------------------------------------------
@@ -94,20 +109,7 @@ def profit_store(period_id: int) -> int:
             CustomerProfit,
             where={"period_id": period.id},
             frame=profit,
-            columns={
-                "customer_id": "int",
-                "level": "str",
-                "revenue": "money",
-                "gross_margin": "money",
-                "allocated": "money",
-                "financing": "money",
-                "profit": "money",
-                "orders": "int",
-                "order_lines": "int",
-                "visits": "int",
-                "visit_minutes": "int",
-                "by_pool": "json_text",
-            },
+            columns=PROFIT_COLUMNS,
         )
         _pool_results_store(period, comp.result.pools)
         ProfitSnapshot.objects.create(

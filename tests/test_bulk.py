@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from accounting.services import PROFIT_COLUMNS
 from config.bulk import replace_rows
 from customers.models import Customer, CustomerPeriod, Period
 
@@ -86,22 +87,6 @@ def test_only_changed_rows_are_written():
     emptied = replace_rows(CustomerPeriod, where={"period_id": period.id}, frame=changed.iloc[0:0], columns=COLUMNS)
     assert tuple(emptied) == (0, 0, 0, 3)
     assert _stored(period) == {}
-
-
-PROFIT_COLUMNS = {
-    "customer_id": "int",
-    "level": "str",
-    "revenue": "money",
-    "gross_margin": "money",
-    "allocated": "money",
-    "financing": "money",
-    "profit": "money",
-    "orders": "int",
-    "order_lines": "int",
-    "visits": "int",
-    "visit_minutes": "int",
-    "by_pool": "json_text",
-}
 
 
 def _profit_frame(rng, ids) -> pd.DataFrame:
