@@ -537,7 +537,7 @@ def _scalar(sql: str, params: list | None = None):
 
 def fmt_table(rows: list[tuple], headers: tuple[str, ...]) -> str:
     """A Markdown table."""
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
+    widths = [max([len(str(h))] + [len(str(r[i])) for r in rows]) for i, h in enumerate(headers)]
     out = io.StringIO()
     out.write("| " + " | ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True)) + " |\n")
     out.write("|" + "|".join("-" * (w + 2) for w in widths) + "|\n")

@@ -317,6 +317,14 @@ def main() -> None:
 
         client = login(roles[0])
         client.get(args.profile)
+        if args.after_recompute:  # profile the first view after a recompute, the figures built ahead
+            from django.utils import timezone
+
+            from customers.figures_cache import period_figures_warm
+            from customers.models import Computation
+
+            Computation.objects.filter(period=period, stage="value").update(computed_at=timezone.now())
+            period_figures_warm(period_id=period.id)
         profiler = cProfile.Profile()
         profiler.enable()
         client.get(args.profile)

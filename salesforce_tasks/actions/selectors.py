@@ -184,10 +184,28 @@ def customer_profit_row(*, customer: Customer, inputs: WhatIfInputs) -> dict | N
 # --------------------------------------------------------------------------- suggestions
 
 
-def _scope_id_set(user) -> set[int] | None:
+def _loss_making(user, period: Period) -> QuerySet:
+    """The period's stored loss-making profit rows of the customers the user sees (scoped in SQL:
+    a manager's 50,000 customer ids are never read into Python)."""
+    qs = CustomerProfit.objects.filter(period=period, profit__lt=0)
+    if customer_scope_ids(user) is not None:
+        qs = qs.filter(customer__in=customer_scope(user))
+    return qs
+
+
+def _first_in_scope(user, customer_ids: list[int], limit: int) -> list[int]:
+    """The first ``limit`` of ``customer_ids`` (in their order) that the user sees; the scope is
+    asked in SQL, a block of ids at a time, until enough are found."""
     if customer_scope_ids(user) is None:
-        return None
-    return set(customer_scope(user).values_list("id", flat=True))
+        return customer_ids[:limit]
+    found: list[int] = []
+    for start in range(0, len(customer_ids), 1000):
+        block = customer_ids[start : start + 1000]
+        seen = set(customer_scope(user).filter(id__in=block).values_list("id", flat=True))
+        found += [cid for cid in block if cid in seen]
+        if len(found) >= limit:
+            break
+    return found[:limit]
 
 
 def falling_customers(*, period: Period, profit: pd.DataFrame, scope: set[int] | None) -> pd.DataFrame:
@@ -223,10 +241,7 @@ def _falling_customers_of_company(period: Period) -> pd.DataFrame:
 def action_loss_summary(*, user, period: Period) -> dict:
     """The loss-making customers the user sees in a period: loss_making_count and total_loss_cents
     (the board's tiles, without computing any suggestion; 2 queries)."""
-    qs = CustomerProfit.objects.filter(period=period, profit__lt=0)
-    if customer_scope_ids(user) is not None:
-        qs = qs.filter(customer__in=customer_scope(user))
-    totals = qs.aggregate(count=Count("id"), loss=sum_cents("profit"))
+    totals = _loss_making(user, period).aggregate(count=Count("id"), loss=sum_cents("profit"))
     return {"loss_making_count": totals["count"], "total_loss_cents": int(totals["loss"] or 0)}
 
 
@@ -242,22 +257,20 @@ def action_suggestions(
     """
     inputs = whatif_inputs(period=period)
     profit = inputs.profit
-    scope = _scope_id_set(user)
-    scoped = profit if scope is None else profit[profit["customer_id"].isin(scope)]
-    loss = scoped[scoped["profit_cents"] < 0].sort_values(["profit_cents", "customer_id"], ignore_index=True)
+    summary = action_loss_summary(user=user, period=period)
+    count = summary["loss_making_count"]
+    # Paginated over positions (a range, cheap to keep in the figures cache), then the page's ids are
+    # read: one short ordered query, whatever the number of loss-making customers.
+    page_obj = Paginator(range(count), per_page or max(1, count)).get_page(page)
+    loss_ids = _loss_making(user, period).order_by("profit", "customer_id").values_list("customer_id", flat=True)
+    page_obj.object_list = list(loss_ids[page_obj.start_index() - 1 : page_obj.end_index()]) if count else []
     falling = period_frames_get("falling_customers", period)  # the company's, shared: filtered, never changed
-    if scope is not None:
-        falling = falling[falling["customer_id"].isin(scope)]
-    falling = falling.head(FALLING_SHOWN)
-    paginator = Paginator(loss["customer_id"].tolist(), per_page or max(1, len(loss)))
-    page_obj = paginator.get_page(page)
-    result = {
-        "page": page_obj,
-        "loss_making": [],
-        "falling": [],
-        "loss_making_count": len(loss),
-        "total_loss_cents": int(loss["profit_cents"].sum()),
-    }
+    falling = (
+        falling.set_index("customer_id")
+        .loc[_first_in_scope(user, falling["customer_id"].tolist(), FALLING_SHOWN)]
+        .reset_index()
+    )
+    result = {"page": page_obj, "loss_making": [], "falling": [], **summary}
     shown = list(page_obj.object_list) + falling["customer_id"].tolist()
     if not shown:
         return result
@@ -271,7 +284,7 @@ def action_suggestions(
     }
     open_actions = _open_actions(period=period, customer_ids=shown)
     by_customer = dict(tuple(ranked.groupby("customer_id")))
-    rows = scoped.set_index("customer_id")
+    rows = profit[profit["customer_id"].isin(page_obj.object_list)].set_index("customer_id")
     falling_rows = falling.set_index("customer_id")
 
     def customer_dict(cid: int, source: pd.DataFrame) -> dict:
@@ -295,7 +308,9 @@ def action_suggestions(
             "open_actions": open_actions.get(cid, []),
         }
 
-    result["loss_making"] = [customer_dict(cid, rows) for cid in page_obj.object_list]
+    # A customer stored loss-making but not in the inputs' version (a recompute committed between the
+    # two reads) is left out of this one view rather than shown with figures of another version.
+    result["loss_making"] = [customer_dict(cid, rows) for cid in page_obj.object_list if cid in rows.index]
     result["falling"] = [customer_dict(cid, falling_rows) for cid in falling["customer_id"]]
     return result
 
