@@ -277,8 +277,10 @@ class OrderLine(models.Model):
 class CustomerPeriod(models.Model):
     """The stored pyramid: one row per customer and period (written in bulk by a recompute)."""
 
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="customer_rows")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="period_rows")
+    # No index of their own: (period, customer), (period, level) and (customer, period) lead with them,
+    # and every index is written again when a recompute updates a row (README, Benchmarks).
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="customer_rows", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="period_rows", db_index=False)
     level = models.CharField(max_length=10, choices=Level)
     rank = models.PositiveIntegerField(null=True)
     revenue = models.DecimalField(**MONEY)
@@ -339,7 +341,8 @@ class CustomerProfit(models.Model):
     Written in bulk by ``accounting.services.profit_store`` only; the table keeps its first name.
     """
 
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="profits")
+    # No index of its own: (period, customer) and (period, profit) lead with it.
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="profits", db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="profits")
     level = models.CharField(max_length=10)
     revenue = models.DecimalField(**MONEY)

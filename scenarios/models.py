@@ -74,7 +74,8 @@ class SurveyResponse(models.Model):
 
 
 class CustomerValue(models.Model):
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="customer_values")
+    # No index of its own: (period, customer) and (period, segment) lead with it.
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="customer_values", db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="values")
     clv = models.DecimalField(**MONEY)
     method = models.CharField(max_length=10)
