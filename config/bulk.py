@@ -8,6 +8,8 @@ needs and little more. Call inside the transaction that also marks the computati
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -26,8 +28,10 @@ def _column_values(series: pd.Series, kind: str) -> list:
         return series.tolist()
     if kind == "json":
         return [None if v is None else json.dumps(v, separators=(",", ":")) for v in series]
-    if kind == "decimal":
-        return [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(Decimal(str(v))) for v in series]
+    if kind == "decimal":  # each distinct value formatted once (a period has few distinct ones)
+        present = series.dropna()
+        text = {v: str(Decimal(str(v))) for v in present.unique()}
+        return series.map(text).astype(object).where(series.notna(), None).tolist()
     values = series.astype(object).where(series.notna(), None).tolist()
     if kind == "bool":
         return [None if v is None else bool(v) for v in values]
@@ -102,15 +106,21 @@ def replace_rows(model, *, where: dict, frame: pd.DataFrame, columns: dict[str, 
     """
     names = list(where.keys()) + list(columns.keys())
     table = connection.ops.quote_name(model._meta.db_table)
-    stored = _stored_frame(table, where=where, columns=columns)
+    memo_key = (connection.alias, connection.settings_dict["NAME"], table, tuple(where.items()), tuple(columns.items()))
+    stored = _remembered_rows(memo_key, table, where)
     if stored is None:
+        stored = _stored_frame(table, where=where, columns=columns)
+    if stored is None or stored.empty:
         _load(table, names, _rows(frame, where, columns))
+        _remember_rows(memo_key, table, where, frame, columns)
         return Written(len(frame), len(frame), 0, 0)
     if frame.empty:
         deleted, _ = model.objects.filter(**where).delete()
+        _remember_rows(memo_key, table, where, frame, columns)
         return Written(0, 0, 0, deleted)
     send, gone = _difference(frame, stored, columns=columns, key=list(key))
     if not send.any() and not len(gone):
+        _remember_rows(memo_key, table, where, frame, columns)
         return Written(len(frame), 0, 0, 0)
     quote = connection.ops.quote_name
     stage = quote(f"stage_{model._meta.db_table}")
@@ -124,7 +134,7 @@ def replace_rows(model, *, where: dict, frame: pd.DataFrame, columns: dict[str, 
     deleted = updated = inserted = 0
     with connection.cursor() as cur:
         if len(gone):
-            deleted = _delete_ids(cur, table, gone)
+            deleted = _delete_keys(cur, table, where, key, gone)
         if send.any():
             cur.execute(f"DROP TABLE IF EXISTS {stage}")
             cur.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {column_list} FROM {table} WHERE 1 = 0")
@@ -143,7 +153,65 @@ def replace_rows(model, *, where: dict, frame: pd.DataFrame, columns: dict[str, 
             )
             inserted = cur.rowcount
             cur.execute(f"DROP TABLE {stage}")
+    _remember_rows(memo_key, table, where, frame, columns)
     return Written(len(frame), inserted, updated, deleted)
+
+
+# --- the rows this process wrote last (PostgreSQL) ----------------------------------------------
+#
+# A recompute after one order reads back every stored row of the period only to compare (at 20,000
+# customers the profit rows' waterfall text alone is 50 ms of the database's time). The rows this
+# process wrote last are what is stored, unless someone wrote them since: PostgreSQL says so in each
+# row's header. The fingerprint (how many rows, the newest writing transaction ``xmin`` and, within
+# one transaction, the newest statement ``cmin``) is read right after writing and again before the
+# next comparison, from the rows' headers alone; any insert, update or delete by anyone else,
+# or a rollback of ours, changes it, and then the stored rows are read as before. SQLite has no
+# such header: there the stored rows are always read.
+
+_MEMO_SIZE = 6  # (table, where) pairs: the pyramid, profit and value rows of two periods
+_memo: OrderedDict[tuple, tuple[tuple, pd.DataFrame]] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _fingerprint(table: str, where: dict) -> tuple:
+    where_sql = " AND ".join(f"{connection.ops.quote_name(c)} = %s" for c in where)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT COUNT(*), MAX(xmin::text::bigint), MAX(cmin::text::bigint) FROM {table} WHERE {where_sql}",
+            list(where.values()),
+        )
+        return tuple(cur.fetchone())
+
+
+def _remembered_rows(memo_key: tuple, table: str, where: dict) -> pd.DataFrame | None:
+    """The rows this process wrote last under ``where``, if nobody wrote them since; else None."""
+    if connection.vendor != "postgresql":
+        return None
+    with _memo_lock:
+        remembered = _memo.get(memo_key)
+    if remembered is None:
+        return None
+    fingerprint, rows = remembered
+    return rows if _fingerprint(table, where) == fingerprint else None
+
+
+def _remember_rows(memo_key: tuple, table: str, where: dict, frame: pd.DataFrame, columns: dict[str, str]) -> None:
+    if connection.vendor != "postgresql":
+        return
+    fingerprint = _fingerprint(table, where)
+    rows = pd.DataFrame({c: _as_stored(frame[c], kind) for c, kind in columns.items()}, index=frame.index)
+    with _memo_lock:
+        _memo[memo_key] = (fingerprint, rows.reset_index(drop=True))
+        _memo.move_to_end(memo_key)
+        while len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+
+
+def _as_stored(series: pd.Series, kind: str) -> pd.Series:
+    """A column of a frame as ``_stored_frame`` reads it back: JSON and decimals as their text."""
+    if kind in ("json", "decimal"):
+        return pd.Series(_column_values(series, kind), index=series.index, dtype=object)
+    return series
 
 
 def _rows(frame: pd.DataFrame, where: dict, columns: dict[str, str]) -> list[tuple]:
@@ -161,18 +229,18 @@ def _stored_sql(column: str, kind: str) -> str:
 
 
 def _stored_frame(table: str, *, where: dict, columns: dict[str, str]) -> pd.DataFrame | None:
-    """id and ``columns`` of the stored rows matching ``where`` (money in cents, JSON and decimals as
-    text), or None when there are none (one query)."""
+    """``columns`` of the stored rows matching ``where`` (money in cents, JSON and decimals as text),
+    or None when there are none (one query)."""
     quote = connection.ops.quote_name
-    select = ", ".join(["id", *(_stored_sql(quote(c), kind) for c, kind in columns.items())])
+    select = ", ".join(_stored_sql(quote(c), kind) for c, kind in columns.items())
     where_sql = " AND ".join(f"{quote(c)} = %s" for c in where)
     with connection.cursor() as cur:
         cur.execute(f"SELECT {select} FROM {table} WHERE {where_sql}", list(where.values()))
         rows = cur.fetchall()
     if not rows:
         return None
-    whole = ("id", *(c for c, kind in columns.items() if kind == "money"))  # never NULL
-    return _records_frame(rows, ["id", *columns], int_columns=whole)
+    whole = tuple(c for c, kind in columns.items() if kind == "money")  # never NULL
+    return _records_frame(rows, list(columns), int_columns=whole)
 
 
 def _comparable(series: pd.Series, kind: str, *, stored: bool) -> pd.Series:
@@ -191,8 +259,8 @@ def _comparable(series: pd.Series, kind: str, *, stored: bool) -> pd.Series:
 
 
 def _difference(frame: pd.DataFrame, stored: pd.DataFrame, *, columns: dict[str, str], key: list[str]):
-    """(a boolean per frame row: new or different from its stored row; the ids of the stored rows
-    whose key is not in the frame). Rows are matched by key with a hash lookup, no join."""
+    """(a boolean per frame row: new or different from its stored row; the keys of the stored rows
+    that are not in the frame, a list of tuples). Rows are matched by key with a hash lookup, no join."""
 
     def keys(table: pd.DataFrame, *, is_stored: bool) -> pd.Index:
         arrays = [_comparable(table[c], columns[c], stored=is_stored).to_numpy() for c in key]
@@ -214,15 +282,28 @@ def _difference(frame: pd.DataFrame, stored: pd.DataFrame, *, columns: dict[str,
             a, b = a.reset_index(drop=True), b.reset_index(drop=True)
             same = ((a == b).fillna(False) | (a.isna() & b.isna())).to_numpy(dtype=bool)
         send[found] |= ~same
-    gone = stored["id"].to_numpy(dtype=np.int64)[~old_keys.isin(new_keys)]
+    gone_keys = old_keys[~old_keys.isin(new_keys)]
+    gone = [tuple(_python(v) for v in (k if len(key) > 1 else (k,))) for k in gone_keys.tolist()]
     return send, gone
 
 
-def _delete_ids(cur, table: str, ids: np.ndarray) -> int:
+def _python(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def _delete_keys(cur, table: str, where: dict, key, gone: list[tuple]) -> int:
+    """Delete the rows under ``where`` whose ``key`` is one of ``gone``, 500 at a time."""
+    quote = connection.ops.quote_name
+    where_sql = " AND ".join(f"{quote(c)} = %s" for c in where)
+    columns = ", ".join(quote(c) for c in key)
+    one = "(" + ", ".join(["%s"] * len(key)) + ")"
     deleted = 0
-    for start in range(0, len(ids), 500):
-        chunk = [int(i) for i in ids[start : start + 500]]
-        cur.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+    for start in range(0, len(gone), 500):
+        chunk = gone[start : start + 500]
+        cur.execute(
+            f"DELETE FROM {table} WHERE {where_sql} AND ({columns}) IN ({', '.join([one] * len(chunk))})",
+            [*where.values(), *(v for k in chunk for v in k)],
+        )
         deleted += cur.rowcount
     return deleted
 
