@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -205,6 +206,33 @@ def _remember_rows(memo_key: tuple, table: str, where: dict, frame: pd.DataFrame
         _memo.move_to_end(memo_key)
         while len(_memo) > _MEMO_SIZE:
             _memo.popitem(last=False)
+
+
+_frames: OrderedDict[tuple, tuple[tuple, pd.DataFrame]] = OrderedDict()
+_FRAMES_SIZE = 8
+
+
+def remembered_frame(model, where: dict, read: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``read()``, or on PostgreSQL a copy of the frame it gave last in this process while the rows of
+    ``model`` under ``where`` show the same fingerprint as then (see above): for reads that depend on
+    those rows alone, such as a period's invoices or an earlier period's levels, which a recompute
+    after an order would otherwise read again unchanged."""
+    if connection.vendor != "postgresql":
+        return read()
+    table = connection.ops.quote_name(model._meta.db_table)
+    key = (connection.alias, connection.settings_dict["NAME"], table, tuple(where.items()), read.__qualname__)
+    fingerprint = _fingerprint(table, where)
+    with _memo_lock:
+        remembered = _frames.get(key)
+    if remembered is not None and remembered[0] == fingerprint:
+        return remembered[1].copy()
+    frame = read()
+    with _memo_lock:
+        _frames[key] = (fingerprint, frame.copy())
+        _frames.move_to_end(key)
+        while len(_frames) > _FRAMES_SIZE:
+            _frames.popitem(last=False)
+    return frame
 
 
 def _as_stored(series: pd.Series, kind: str) -> pd.Series:

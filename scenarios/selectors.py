@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
-from config.bulk import query_frame
+from config.bulk import query_frame, remembered_frame
 from config.money import as_float_euros, cents_sql
 from config.snapshot import read_once
 from customers.models import CustomerPeriod, Period
@@ -27,17 +27,16 @@ def value_settings_get() -> ValueSettings:
 def level_pairs(*, up_to: Period) -> pd.DataFrame:
     """customer_id, from_level, to_level for every consecutive pair of periods up to ``up_to``.
 
-    Only customers in the chain (from level top/big/medium/small/inactive) count; one query.
+    Only customers in the chain (from level top/big/medium/small/inactive) count. Each period's
+    levels are read again only when they changed (``config.bulk.remembered_frame``): after an order
+    only the latest period's.
     """
     periods = list(Period.objects.filter(name__lte=up_to.name).order_by("name").values_list("id", "name"))
-    rows = CustomerPeriod.objects.filter(period_id__in=[p for p, _ in periods]).values_list(
-        "customer_id", "period_id", "level"
-    )
-    frame = query_frame(rows, ["customer_id", "period_id", "level"], int_columns=("customer_id", "period_id"))
+    levels = {period_id: _stored_levels(period_id) for period_id, _ in periods}
     pairs = []
     for (prev_id, _), (cur_id, _) in zip(periods, periods[1:], strict=False):
-        prev = frame[frame["period_id"] == prev_id][["customer_id", "level"]].rename(columns={"level": "from_level"})
-        cur = frame[frame["period_id"] == cur_id][["customer_id", "level"]].rename(columns={"level": "to_level"})
+        prev = levels[prev_id].rename(columns={"level": "from_level"})
+        cur = levels[cur_id].rename(columns={"level": "to_level"})
         pair = prev.merge(cur, on="customer_id", how="inner")
         pairs.append(pair[pair["from_level"].isin(valuation.STATES)])
     if not pairs:
@@ -45,6 +44,16 @@ def level_pairs(*, up_to: Period) -> pd.DataFrame:
     result = pd.concat(pairs, ignore_index=True)
     # A chain customer seen again as prospect/suspect cannot happen; guard against bad data anyway.
     return result[result["to_level"].isin(valuation.STATES)]
+
+
+def _stored_levels(period_id: int) -> pd.DataFrame:
+    """customer_id, level of a period's stored pyramid."""
+
+    def read() -> pd.DataFrame:
+        rows = CustomerPeriod.objects.filter(period_id=period_id).values_list("customer_id", "level")
+        return query_frame(rows, ["customer_id", "level"], int_columns=("customer_id",))
+
+    return remembered_frame(CustomerPeriod, {"period_id": period_id}, read)
 
 
 def survey_frame(*, up_to: Period | None = None) -> pd.DataFrame:

@@ -307,3 +307,37 @@ def test_rows_of_a_rolled_back_write_are_read_again():
     assert _stored(period) == _expected(first)
     replace_rows(CustomerPeriod, where={"period_id": period.id}, frame=second, columns=COLUMNS)
     assert _stored(period) == _expected(second)
+
+
+@pytest.mark.django_db
+def test_remembered_frame_is_read_again_when_its_rows_change():
+    """``remembered_frame`` gives the frame read last while its rows are unchanged (PostgreSQL) and
+    reads again after any change to them, in this transaction or another."""
+    from config.bulk import remembered_frame
+
+    period = Period.objects.create(name=2025, start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
+    ids = [Customer.objects.create(external_id=f"C{i}", name=f"C{i}").id for i in range(3)]
+    for i in ids:
+        CustomerPeriod.objects.create(period=period, customer_id=i, level="top", revenue=1, gross_margin=1)
+    reads = []
+
+    def read() -> pd.DataFrame:
+        reads.append(1)
+        rows = CustomerPeriod.objects.filter(period=period).order_by("customer_id").values_list("customer_id", "level")
+        return pd.DataFrame(list(rows), columns=["customer_id", "level"])
+
+    def levels() -> list:
+        return remembered_frame(CustomerPeriod, {"period_id": period.id}, read)["level"].tolist()
+
+    assert levels() == ["top", "top", "top"]
+    assert levels() == ["top", "top", "top"]
+    from django.db import connection
+
+    assert len(reads) == (1 if connection.vendor == "postgresql" else 2)
+    CustomerPeriod.objects.filter(period=period, customer_id=ids[1]).update(level="big")
+    assert levels() == ["top", "big", "top"]
+    CustomerPeriod.objects.filter(period=period, customer_id=ids[2]).delete()
+    assert levels() == ["top", "big"]
+    frame = remembered_frame(CustomerPeriod, {"period_id": period.id}, read)
+    frame.loc[0, "level"] = "changed by a caller"  # a copy: the remembered frame is not touched
+    assert levels() == ["top", "big"]

@@ -8,7 +8,7 @@ import io
 import pandas as pd
 from django.db.models import Count, F
 
-from config.bulk import query_frame
+from config.bulk import query_frame, remembered_frame
 from config.money import cents_sql, sum_cents
 from customers.facts import FACT_COLUMNS, customer_facts_frame
 from customers.models import CustomerPeriod, CustomerProfit, Period
@@ -109,7 +109,13 @@ def drivers_frame(*, period: Period) -> pd.DataFrame:
 
 
 def invoices_frame(*, period: Period) -> pd.DataFrame:
-    return _invoice_rows_frame(Invoice.objects.filter(period=period))
+    """The period's invoices; read again only when one of them changed (``config.bulk.remembered_frame``:
+    a recompute after an order finds them as they were)."""
+
+    def read() -> pd.DataFrame:
+        return _invoice_rows_frame(Invoice.objects.filter(period=period))
+
+    return remembered_frame(Invoice, {"period_id": period.id}, read)
 
 
 def by_pool_frame(*, period: Period) -> pd.DataFrame:
