@@ -63,6 +63,25 @@ def customers_file(n: int) -> Path:
     return path
 
 
+def xlsx_file(csv_path: Path) -> Path:
+    """The same rows as one .xlsx sheet (openpyxl write-only; every cell text, as an ERP export gives
+    them), cached next to the CSV."""
+    from openpyxl import Workbook
+
+    path = csv_path.with_suffix(".xlsx")
+    if path.exists():
+        return path
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    for i, chunk in enumerate(pd.read_csv(csv_path, dtype=str, keep_default_na=False, chunksize=100_000)):
+        if i == 0:
+            sheet.append(list(chunk.columns))
+        for row in chunk.itertuples(index=False):
+            sheet.append(list(row))
+    workbook.save(path)
+    return path
+
+
 def orders_file(lines: int, customers: int) -> Path:
     """``lines`` order lines, 1-9 per order (mean 5), dates over 2024-2025, 2,000 products in 40 groups."""
     path = DATA_DIR / f"orders_{lines}_{customers}_{SEED}.csv"
@@ -181,6 +200,8 @@ def child(args) -> None:
         customers, sizes = _sizes(args.small)
         started = time.perf_counter()
         paths = {"customers": str(customers_file(customers)), **{str(n): str(orders_file(n, customers)) for n in sizes}}
+        if args.xlsx:
+            paths["xlsx"] = str(xlsx_file(Path(paths[str(sizes[-1])])))
         c.child_result({"seconds": time.perf_counter() - started, "paths": paths})
         return
     c.django_setup(args.db, args.name, migrate=args.mode == "setup")
@@ -323,6 +344,9 @@ def main() -> None:
     parser.add_argument(
         "--child", dest="mode", choices=["files", "setup", "import", "drain", "floor"], help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--xlsx", action="store_true", help="also import the large file's rows as .xlsx (the file is made once, cached)"
+    )
     parser.add_argument("--name", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -334,7 +358,8 @@ def main() -> None:
     DATA_DIR.mkdir(exist_ok=True)
     # The files are generated in a child: this parent stays small, so the children's ru_maxrss
     # (which Linux carries over from the parent at fork + exec) is their own.
-    made = c.run_child(SCRIPT, ["--child", "files"] + (["--small"] if args.small else []))
+    flags = (["--small"] if args.small else []) + (["--xlsx"] if args.xlsx else [])
+    made = c.run_child(SCRIPT, ["--child", "files", *flags])
     cust_path, files = made["paths"]["customers"], {n: made["paths"][str(n)] for n in sizes}
     print(f"# bench_import — {args.db}, {customers:,} customers, files {', '.join(f'{n:,}' for n in sizes)} lines")
     print(f"machine: {c.machine()}")
@@ -372,6 +397,19 @@ def main() -> None:
                 flush=True,
             )
     big = sizes[-1]
+    xlsx_runs = []
+    if args.xlsx:
+        for i in range(args.repeat):
+            c.database_create(args.db, work, template=template)
+            xlsx_path = made["paths"]["xlsx"]
+            r = c.run_child(SCRIPT, ["--child", "import", "--db", args.db, "--name", work, "--file", xlsx_path])
+            xlsx_runs.append(r)
+            print(
+                f"import {big:,} lines as XLSX run {i + 1}: {r['seconds']:7.2f} s  "
+                f"peak RSS {r['peak_rss_mb']:6.0f} MB  "
+                f"created {r['created']:,} orders  CPU python {r['cpu_python']:.1f} s + database {r['cpu_db']:.1f} s",
+                flush=True,
+            )
     reimports = []
     for i in range(args.repeat):
         r = c.run_child(SCRIPT, ["--child", "import", "--db", args.db, "--name", work, "--file", str(files[big])])
@@ -436,6 +474,18 @@ def main() -> None:
             f"{min(secs) / floors[big]:.1f}x" if big in floors else "",
         )
     )
+    if xlsx_runs:
+        secs = [r["seconds"] for r in xlsx_runs]
+        rows.append(
+            (
+                f"import {big:,} lines as XLSX",
+                c.summary(secs),
+                f"{big / min(secs):,.0f}",
+                _cpu(xlsx_runs),
+                f"{min(r['peak_rss_mb'] for r in xlsx_runs):.0f} MB",
+                f"{min(secs) / floors[big]:.1f}x" if big in floors else "",
+            )
+        )
     for n, seconds in floors.items():
         rows.append((f"COPY floor {n:,} lines (text into a temp table)", f"{seconds:.2f} s", f"{n / seconds:,.0f}"))
         rows[-1] += ("", "", "1x")
