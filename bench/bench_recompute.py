@@ -258,6 +258,7 @@ def main() -> None:
     import accounting.services as acc_services
     import config.bulk as bulk
     import customers.services as cust_services
+    import customers.services.levels as levels_module
     import scenarios.services as value_services
     from accounting import allocation
     from accounting import selectors as acc_selectors
@@ -351,7 +352,7 @@ def main() -> None:
     for i in range(args.repeat):
         one = c.Spans()
         seconds, rows = run_with(
-            read_patches(one) + write_patches(one, cust_services), pyramid_stage, label="pyramid_store total"
+            read_patches(one) + write_patches(one, levels_module), pyramid_stage, label="pyramid_store total"
         )
         for k, v in one.seconds.items():
             spans.seconds[k] += v
