@@ -81,7 +81,8 @@ def visit_effectiveness(*, period: Period, user, pp: PeriodPortfolio | None = No
     frame = period_frames_get("service_flags", period)  # shared: filter and assign into new frames
     if scope is not None:
         visits = visits.filter(customer_id__in=scope)
-        allowed = set(customer_scope(user).values_list("id", flat=True))
+        # unordered: sorting a manager's 50,000 customers by name first was half of this read
+        allowed = set(customer_scope(user).order_by().values_list("id", flat=True))
         frame = frame[frame["customer_id"].isin(allowed)].reset_index(drop=True)
     hours = frame["visit_minutes"] / 60
     frame = frame.assign(
