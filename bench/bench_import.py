@@ -245,21 +245,24 @@ def child(args) -> None:
         label = "write lines (executemany)" if "customers_orderline" in sql else "write orders (executemany)"
         if "kw_import_staged_lines" in sql:
             label = "stage lines (executemany, part of write lines)"
+        elif "kw_import_staged_orders" in sql:
+            label = "stage orders (executemany, part of write orders)"
         with spans.span(label):
             return original_executemany(self, sql, param_list)
 
     excluded = [0]  # rows the event outbox (Computation) and SQLite's staging table take: not order data
-    original_staged = services._lines_upsert_staged
+    original_staged = services._upsert_staged
 
-    def lines_upsert_staged(cursor, rows):
+    def upsert_staged(cursor, **kwargs):
         """SQLite's total_changes counts the temporary staging table's rows too: keep only the upsert's."""
-        with spans.span("write lines (staged upsert, SQLite)"):
+        what = "lines" if kwargs["table"] == "customers_orderline" else "orders"
+        with spans.span(f"write {what} (staged upsert, SQLite)"):
             before = connection.connection.total_changes
-            original_staged(cursor, rows)
+            original_staged(cursor, **kwargs)
             cursor.execute("SELECT changes()")
             excluded[0] += connection.connection.total_changes - before - cursor.fetchone()[0]
 
-    services._lines_upsert_staged = lines_upsert_staged
+    services._upsert_staged = upsert_staged
     services.read_chunks = _timed_generator(spans, "read CSV chunks", services.read_chunks)
     db_utils.CursorWrapper.executemany = executemany
     with (
