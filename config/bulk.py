@@ -109,7 +109,8 @@ def replace_rows(model, *, where: dict, frame: pd.DataFrame, columns: dict[str, 
     table = connection.ops.quote_name(model._meta.db_table)
     memo_key = (connection.alias, connection.settings_dict["NAME"], table, tuple(where.items()), tuple(columns.items()))
     stored = _remembered_rows(memo_key, table, where)
-    if stored is None:
+    remembered = stored is not None
+    if not remembered:
         stored = _stored_frame(table, where=where, columns=columns)
     if stored is None or stored.empty:
         _load(table, names, _rows(frame, where, columns))
@@ -121,11 +122,12 @@ def replace_rows(model, *, where: dict, frame: pd.DataFrame, columns: dict[str, 
         return Written(0, 0, 0, deleted)
     send, gone = _difference(frame, stored, columns=columns, key=list(key))
     if not send.any() and not len(gone):
-        _remember_rows(memo_key, table, where, frame, columns)
+        if not remembered:  # the remembered rows are these already
+            _remember_rows(memo_key, table, where, frame, columns)
         return Written(len(frame), 0, 0, 0)
     quote = connection.ops.quote_name
     stage = quote(f"stage_{model._meta.db_table}")
-    where_sql = " AND ".join(f"t.{quote(c)} = %s" for c in where)
+    where_sql = _where_sql(where, alias="t.")
     params = list(where.values())
     same_key = " AND ".join(f"s.{quote(c)} = t.{quote(c)}" for c in key)
     distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
@@ -174,11 +176,24 @@ _memo: OrderedDict[tuple, tuple[tuple, pd.DataFrame]] = OrderedDict()
 _memo_lock = threading.Lock()
 
 
+def _where_sql(where: dict, alias: str = "") -> str:
+    """``where``'s columns as SQL conditions with ``%s`` for their values (``list(where.values())``)."""
+    return " AND ".join(f"{alias}{connection.ops.quote_name(c)} = %s" for c in where)
+
+
+def _remember(memo: OrderedDict, key: tuple, value: tuple, size: int) -> None:
+    """Keep ``value`` under ``key``, dropping the least recently kept beyond ``size``."""
+    with _memo_lock:
+        memo[key] = value
+        memo.move_to_end(key)
+        while len(memo) > size:
+            memo.popitem(last=False)
+
+
 def _fingerprint(table: str, where: dict) -> tuple:
-    where_sql = " AND ".join(f"{connection.ops.quote_name(c)} = %s" for c in where)
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT COUNT(*), MAX(xmin::text::bigint), MAX(cmin::text::bigint) FROM {table} WHERE {where_sql}",
+            f"SELECT COUNT(*), MAX(xmin::text::bigint), MAX(cmin::text::bigint) FROM {table} WHERE {_where_sql(where)}",
             list(where.values()),
         )
         return tuple(cur.fetchone())
@@ -201,11 +216,7 @@ def _remember_rows(memo_key: tuple, table: str, where: dict, frame: pd.DataFrame
         return
     fingerprint = _fingerprint(table, where)
     rows = pd.DataFrame({c: _as_stored(frame[c], kind) for c, kind in columns.items()}, index=frame.index)
-    with _memo_lock:
-        _memo[memo_key] = (fingerprint, rows.reset_index(drop=True))
-        _memo.move_to_end(memo_key)
-        while len(_memo) > _MEMO_SIZE:
-            _memo.popitem(last=False)
+    _remember(_memo, memo_key, (fingerprint, rows.reset_index(drop=True)), _MEMO_SIZE)
 
 
 _frames: OrderedDict[tuple, tuple[tuple, pd.DataFrame]] = OrderedDict()
@@ -227,11 +238,7 @@ def remembered_frame(model, where: dict, read: Callable[[], pd.DataFrame]) -> pd
     if remembered is not None and remembered[0] == fingerprint:
         return remembered[1].copy()
     frame = read()
-    with _memo_lock:
-        _frames[key] = (fingerprint, frame.copy())
-        _frames.move_to_end(key)
-        while len(_frames) > _FRAMES_SIZE:
-            _frames.popitem(last=False)
+    _remember(_frames, key, (fingerprint, frame.copy()), _FRAMES_SIZE)
     return frame
 
 
@@ -261,9 +268,8 @@ def _stored_frame(table: str, *, where: dict, columns: dict[str, str]) -> pd.Dat
     or None when there are none (one query)."""
     quote = connection.ops.quote_name
     select = ", ".join(_stored_sql(quote(c), kind) for c, kind in columns.items())
-    where_sql = " AND ".join(f"{quote(c)} = %s" for c in where)
     with connection.cursor() as cur:
-        cur.execute(f"SELECT {select} FROM {table} WHERE {where_sql}", list(where.values()))
+        cur.execute(f"SELECT {select} FROM {table} WHERE {_where_sql(where)}", list(where.values()))
         rows = cur.fetchall()
     if not rows:
         return None
@@ -321,9 +327,8 @@ def _python(value):
 
 def _delete_keys(cur, table: str, where: dict, key, gone: list[tuple]) -> int:
     """Delete the rows under ``where`` whose ``key`` is one of ``gone``, 500 at a time."""
-    quote = connection.ops.quote_name
-    where_sql = " AND ".join(f"{quote(c)} = %s" for c in where)
-    columns = ", ".join(quote(c) for c in key)
+    where_sql = _where_sql(where)
+    columns = ", ".join(connection.ops.quote_name(c) for c in key)
     one = "(" + ", ".join(["%s"] * len(key)) + ")"
     deleted = 0
     for start in range(0, len(gone), 500):

@@ -341,7 +341,7 @@ class CustomerProfit(models.Model):
     Written in bulk by ``accounting.services.profit_store`` only; the table keeps its first name.
     """
 
-    # No index of its own: (period, customer) and (period, profit) lead with it.
+    # No index of its own: the unique (period, customer) leads with it.
     period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="profits", db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="profits")
     level = models.CharField(max_length=10)

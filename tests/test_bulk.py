@@ -125,11 +125,13 @@ def _stored_profit(period) -> dict:
     return {r[0]: tuple(str(v) if isinstance(v, Decimal) else v for v in r[1:]) for r in rows}
 
 
-def _expected_profit(frame) -> dict:
-    def euros(cents):
-        sign = "-" if cents < 0 else ""
-        return f"{sign}{abs(int(cents)) // 100}.{abs(int(cents)) % 100:02d}"
+def euros(cents) -> str:
+    """Integer cents as the decimal text the database gives back: -1.05, 0.07."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(int(cents)) // 100}.{abs(int(cents)) % 100:02d}"
 
+
+def _expected_profit(frame) -> dict:
     money = [c for c, kind in PROFIT_COLUMNS.items() if kind == "money"]
     return {
         int(r["customer_id"]): tuple(
@@ -224,10 +226,6 @@ def _pyramid_frame(rng, ids) -> pd.DataFrame:
 
 
 def _expected(frame) -> dict:
-    def euros(cents):
-        sign = "-" if cents < 0 else ""
-        return f"{sign}{abs(int(cents)) // 100}.{abs(int(cents)) % 100:02d}"
-
     return {
         int(r["customer_id"]): (r["level"], euros(r["revenue"]), euros(r["gross_margin"]), bool(r["existing"]))
         for r in frame.to_dict("records")
